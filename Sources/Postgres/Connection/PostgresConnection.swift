@@ -1,0 +1,243 @@
+import CLibPQ
+import Foundation
+import Logging
+import NIOPosix
+import Synchronization
+
+/// One libpq connection.
+///
+/// Every libpq call that can block runs on the owning client's `NIOThreadPool`, never on
+/// Swift's cooperative pool. A connection has one user at a time: take it from a
+/// ``PostgresClient`` with `withConnection` or `withTransaction`, and do not keep it past
+/// the closure.
+///
+/// `@unchecked Sendable`: the handle is only touched by the single leaseholder, one call at a
+/// time (each call is awaited before the next starts), so libpq never sees concurrent use;
+/// `closed` is guarded by a mutex because `close()` and `deinit` may race with a pool check.
+public final class PostgresConnection: @unchecked Sendable {
+    let handle: OpaquePointer
+    let threadPool: NIOThreadPool
+    private let closed = Mutex(false)
+
+    private init(handle: OpaquePointer, threadPool: NIOThreadPool) {
+        self.handle = handle
+        self.threadPool = threadPool
+    }
+
+    deinit {
+        let wasClosed = closed.withLock { $0 }
+        if !wasClosed { PQfinish(handle) }
+    }
+
+    /// Opens a connection.
+    ///
+    /// - Parameters:
+    ///   - connectionString: a libpq conninfo string or `postgresql://` URI; empty means
+    ///     libpq's defaults (`PG*` environment variables, `.pgpass`, service files).
+    ///   - database: when set, overrides the database named in `connectionString`.
+    static func connect(
+        connectionString: String, database: String?, applicationName: String,
+        threadPool: NIOThreadPool
+    ) async throws -> PostgresConnection {
+        let handle = try await runBlocking(on: threadPool) {
+            try connectBlocking(connectionString: connectionString, database: database, applicationName: applicationName)
+        }
+        return PostgresConnection(handle: handle.pointer, threadPool: threadPool)
+    }
+
+    /// Runs `query` and returns its rows.
+    public func query(_ query: PostgresQuery) async throws -> PostgresRows {
+        try await Self.runBlocking(on: threadPool) { try self.executeBlocking(query) }
+    }
+
+    /// Runs `query` and returns how many rows it touched.
+    @discardableResult
+    public func execute(_ query: PostgresQuery) async throws -> Int {
+        try await self.query(query).affectedRows
+    }
+
+    /// Runs SQL text that may hold several statements, with no parameters (the simple query
+    /// protocol). For migrations and fixed administrative statements only.
+    public func executeScript(_ sql: String) async throws {
+        _ = try await Self.runBlocking(on: threadPool) {
+            try self.check(PQexec(self.handle, sql))
+        }
+    }
+
+    /// The backend's process id (for `pg_terminate_backend` and log correlation).
+    public var backendPID: Int32 { PQbackendPID(handle) }
+
+    /// Whether the connection can serve another user: connected, outside any transaction, and
+    /// with no end-of-file or error waiting on its socket (a server restart shows up here).
+    func checkUsable() async -> Bool {
+        (try? await Self.runBlocking(on: threadPool) { () -> Bool in
+            guard !self.isClosed, PQstatus(self.handle) == CONNECTION_OK,
+                  PQtransactionStatus(self.handle) == PQTRANS_IDLE
+            else { return false }
+            // Whatever is waiting on an idle connection's socket is news: a FATAL message
+            // and end-of-file when the server restarted or killed the backend. libpq keeps
+            // the socket non-blocking, so none of this waits.
+            for _ in 0..<4 {
+                var descriptor = pollfd(fd: PQsocket(self.handle), events: Int16(POLLIN), revents: 0)
+                guard poll(&descriptor, 1, 0) > 0 else { break }
+                guard PQconsumeInput(self.handle) != 0 else { return false }
+                _ = PQisBusy(self.handle)  // parses what was read
+                guard PQstatus(self.handle) == CONNECTION_OK else { return false }
+            }
+            return PQstatus(self.handle) == CONNECTION_OK
+        }) ?? false
+    }
+
+    /// Whether the connection is idle outside a transaction, as libpq last saw it.
+    var isIdleOutsideTransaction: Bool {
+        PQstatus(handle) == CONNECTION_OK && PQtransactionStatus(handle) == PQTRANS_IDLE
+    }
+
+    var isClosed: Bool { closed.withLock { $0 } }
+
+    /// Closes the connection. Safe to call more than once.
+    func close() async {
+        let shouldClose = closed.withLock { wasClosed in
+            defer { wasClosed = true }
+            return !wasClosed
+        }
+        guard shouldClose else { return }
+        let handle = Handle(pointer: handle)
+        do {
+            try await Self.runBlocking(on: threadPool) { PQfinish(handle.pointer) }
+        } catch {
+            PQfinish(handle.pointer)  // the thread pool is gone; finish here rather than leak
+        }
+    }
+
+    // MARK: - Blocking internals (thread pool only)
+
+    /// Wraps a libpq pointer to carry it across the hop to the thread pool.
+    struct Handle: @unchecked Sendable {
+        let pointer: OpaquePointer
+    }
+
+    static func runBlocking<T: Sendable>(
+        on threadPool: NIOThreadPool, _ body: @escaping @Sendable () throws -> T
+    ) async throws -> T {
+        do {
+            return try await threadPool.runIfActive(body)
+        } catch is NIOThreadPoolError.ThreadPoolInactive {
+            throw PostgresError(code: .clientClosed, message: "the PostgreSQL client has been shut down")
+        }
+    }
+
+    private static func connectBlocking(
+        connectionString: String, database: String?, applicationName: String
+    ) throws -> Handle {
+        // With expand_dbname, the first "dbname" may be a whole conninfo string or URI;
+        // later keywords override what it says.
+        var keywords = ["dbname", "fallback_application_name", "client_encoding"]
+        var values = [connectionString, applicationName, "UTF8"]
+        if let database {
+            keywords.append("dbname")
+            values.append(database)
+        }
+        let pointer = withArrayOfCStrings(keywords) { keywordPointers in
+            withArrayOfCStrings(values) { valuePointers in
+                PQconnectdbParams(keywordPointers, valuePointers, 1)
+            }
+        }
+        guard let pointer else {
+            throw PostgresError(code: .connectionFailed, message: "libpq could not allocate a connection")
+        }
+        guard PQstatus(pointer) == CONNECTION_OK else {
+            let message = errorMessage(pointer)
+            PQfinish(pointer)
+            throw PostgresError(code: .connectionFailed, message: message)
+        }
+        // Server notices (e.g. "relation already exists, skipping") are not errors; libpq's
+        // default prints them to stderr.
+        PQsetNoticeProcessor(pointer, { _, _ in }, nil)
+        return Handle(pointer: pointer)
+    }
+
+    func executeBlocking(_ query: PostgresQuery) throws -> PostgresRows {
+        let bindings = query.bindings
+        let count = bindings.count
+        guard count <= Int(UInt16.max) else {
+            throw PostgresError(code: .invalidQuery, message: "a statement takes at most 65535 parameters, got \(count)")
+        }
+        var lengths = [Int32](repeating: 0, count: count)
+        let formats = [Int32](repeating: 1, count: count)
+        var offsets = [Int](repeating: -1, count: count)
+        // One buffer for all values. It never starts empty, so a non-NULL empty value still
+        // gets a non-nil pointer (libpq reads a nil pointer as NULL).
+        var storage: [UInt8] = [0]
+        storage.reserveCapacity(bindings.values.reduce(1) { $0 + ($1?.count ?? 0) })
+        for (index, value) in bindings.values.enumerated() {
+            guard let value else { continue }
+            offsets[index] = storage.count
+            lengths[index] = Int32(value.count)
+            storage.append(contentsOf: value)
+        }
+        let result = storage.withUnsafeBytes { buffer -> OpaquePointer? in
+            let base = buffer.baseAddress!
+            let pointers: [UnsafePointer<CChar>?] = offsets.map { offset in
+                offset < 0 ? nil : base.advanced(by: offset).assumingMemoryBound(to: CChar.self)
+            }
+            return PQexecParams(
+                handle, query.sql, Int32(count), bindings.types, pointers, lengths, formats, 1)
+        }
+        return try check(result)
+    }
+
+    /// Turns a libpq result into rows, or into an error (clearing the result either way
+    /// exactly once: rows own it from here on).
+    private func check(_ result: OpaquePointer?) throws -> PostgresRows {
+        guard let result else {
+            throw PostgresError(
+                code: PQstatus(handle) == CONNECTION_OK ? .server : .connectionLost,
+                message: Self.errorMessage(handle))
+        }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
+            return PostgresRows(result: PostgresResult(pointer: result))
+        default:
+            var error = Self.serverError(result)
+            PQclear(result)
+            if PQstatus(handle) != CONNECTION_OK && error.sqlState == nil {
+                error.code = .connectionLost
+            }
+            throw error
+        }
+    }
+
+    private static func serverError(_ result: OpaquePointer) -> PostgresError {
+        func field(_ code: Character) -> String? {
+            guard let value = PQresultErrorField(result, Int32(code.asciiValue!)) else { return nil }
+            return String(cString: value)
+        }
+        let sqlState = field("C")
+        let message = field("M") ?? String(cString: PQresultErrorMessage(result)).trimmingWhitespace()
+        return PostgresError(
+            code: .server, sqlState: sqlState, message: message, detail: field("D"),
+            hint: field("H"), constraint: field("n"))
+    }
+
+    static func errorMessage(_ connection: OpaquePointer) -> String {
+        String(cString: PQerrorMessage(connection)).trimmingWhitespace()
+    }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        var scalars = Substring(self)
+        while let last = scalars.last, last.isWhitespace { scalars.removeLast() }
+        while let first = scalars.first, first.isWhitespace { scalars.removeFirst() }
+        return String(scalars)
+    }
+}
+
+/// Calls `body` with a NULL-terminated C array of C strings, valid only inside `body`.
+func withArrayOfCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+    let duplicated = strings.map { strdup($0) }
+    defer { duplicated.forEach { free($0) } }
+    let pointers = duplicated.map { UnsafePointer($0) } + [nil]
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+}
