@@ -15,6 +15,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         .systemLibrary(
@@ -39,6 +41,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(name: "BatonDomain"),
+        .target(
+            name: "BatonAgreementFiles",
+            dependencies: ["BatonDomain", .product(name: "Yams", package: "Yams")]
+        ),
+        .executableTarget(name: "baton-domain-bench", dependencies: ["BatonDomain"]),
         .executableTarget(name: "schema-embedder"),
         .plugin(
             name: "EmbedSchema",
@@ -77,6 +85,14 @@ let package = Package(
             dependencies: ["Postgres", "EventStore", "BatonSchema"],
             path: "Tests/TestSupport"
         ),
+        .testTarget(
+            name: "BatonDomainTests",
+            dependencies: [
+                "BatonDomain",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+        .testTarget(name: "BatonAgreementFilesTests", dependencies: ["BatonAgreementFiles", "BatonDomain"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "TestSupport"]),
         .testTarget(

@@ -1,0 +1,32 @@
+import Foundation
+
+/// The outcome of ``route(_:agreements:load:at:defaultQueue:)``: where the ticket goes, and
+/// why, with every agreement considered.
+public struct RoutingDecision: Sendable, Hashable {
+    /// The queue and agreement chosen (agreement nil: the default in-house queue).
+    public var assignment: QueueAssignment
+    /// Every agreement considered, in the order they were ranked or skipped.
+    public var considerations: [RoutingConsideration]
+
+    /// Creates a decision.
+    public init(assignment: QueueAssignment, considerations: [RoutingConsideration]) {
+        self.assignment = assignment
+        self.considerations = considerations
+    }
+
+    /// One sentence for people: where, and why.
+    public var summary: String {
+        if let chosen = considerations.first(where: { $0.outcome == .chosen }) {
+            return "Routed to \(assignment.queue): \(chosen.explanation)"
+        }
+        return "Routed to the default in-house queue \(assignment.queue): no agreement in force covers this ticket and can take it now."
+    }
+
+    /// The trace as stored in a `TicketRouted` event.
+    public var traceLines: [RoutingTraceLine] {
+        considerations.map {
+            RoutingTraceLine(outcome: $0.outcome.rawValue, agreementId: $0.agreementId, agreementVersion: $0.agreementVersion,
+                             reason: $0.reason.code, explanation: $0.explanation)
+        }
+    }
+}
