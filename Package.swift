@@ -102,6 +102,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
+        .testTarget(name: "BatondTests", dependencies: ["batond", "Postgres", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

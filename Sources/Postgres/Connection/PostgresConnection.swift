@@ -127,13 +127,13 @@ public final class PostgresConnection: @unchecked Sendable {
         }
     }
 
-    private static func connectBlocking(
+    static func connectBlocking(
         connectionString: String, database: String?, applicationName: String
     ) throws -> Handle {
-        // With expand_dbname, the first "dbname" may be a whole conninfo string or URI;
-        // later keywords override what it says.
-        var keywords = ["dbname", "fallback_application_name", "client_encoding"]
-        var values = [connectionString, applicationName, "UTF8"]
+        // With expand_dbname, the first "dbname" may be a whole conninfo string or URI; a
+        // keyword before it is a default it can override, one after it overrides it.
+        var keywords = ["connect_timeout", "dbname", "fallback_application_name", "client_encoding"]
+        var values = ["10", connectionString, applicationName, "UTF8"]
         if let database {
             keywords.append("dbname")
             values.append(database)

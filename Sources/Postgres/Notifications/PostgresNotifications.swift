@@ -120,22 +120,16 @@ public final class PostgresListener: Sendable {
 
     /// Connects and LISTENs on every channel; nil (and logged) on failure.
     private func connect() -> OpaquePointer? {
-        var keywords = ["dbname", "fallback_application_name", "client_encoding"]
-        var values = [configuration.connectionString, "baton-listener", "UTF8"]
-        if let database = configuration.database {
-            keywords.append("dbname")
-            values.append(database)
-        }
-        let connection = withArrayOfCStrings(keywords) { k in
-            withArrayOfCStrings(values) { v in PQconnectdbParams(k, v, 1) }
-        }
-        guard let connection else { return nil }
-        guard PQstatus(connection) == CONNECTION_OK else {
-            configuration.logger.warning("listener could not connect", metadata: ["error": "\(PostgresConnection.errorMessage(connection))"])
-            PQfinish(connection)
+        let connection: OpaquePointer
+        do {
+            connection = try PostgresConnection.connectBlocking(
+                connectionString: configuration.connectionString, database: configuration.database,
+                applicationName: "baton-listener"
+            ).pointer
+        } catch {
+            configuration.logger.warning("listener could not connect", metadata: ["error": "\(error)"])
             return nil
         }
-        PQsetNoticeProcessor(connection, { _, _ in }, nil)
         for channel in configuration.channels {
             guard let quoted = PQescapeIdentifier(connection, channel, channel.utf8.count) else {
                 PQfinish(connection)

@@ -1,0 +1,29 @@
+import BatonSchema
+import EventStore
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// Runs batond: opens the database (starting the embedded cluster when no URL is
+/// configured), applies pending migrations unless told not to, serves HTTP until SIGTERM or
+/// SIGINT, then shuts down gracefully and stops the cluster it started.
+public func runServer(
+    configuration: ServerConfiguration, logger: Logger,
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) async throws {
+    try await Database.with(configuration.database, maximumConnections: configuration.maximumConnections, logger: logger) { database in
+        if configuration.migrateOnStart {
+            let applied = try await Migrator(client: database.client, migrations: BatonSchema.migrations, logger: logger).migrate()
+            if !applied.isEmpty {
+                logger.info("applied migrations", metadata: ["names": "\(applied.joined(separator: ", "))"])
+            }
+        }
+        let app = buildApplication(
+            client: database.client, host: configuration.host, port: configuration.port, logger: logger,
+            onServerRunning: onServerRunning)
+        let services = ServiceGroup(
+            configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await services.run()
+        logger.info("batond stopped serving")
+    }
+}

@@ -1,0 +1,36 @@
+import ArgumentParser
+import BatonServer
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the HTTP API until SIGTERM or SIGINT.",
+        discussion: """
+            Examples:
+              batond serve                       # embedded cluster in .baton/postgres, port 8080
+              DATABASE_URL=postgresql://baton@db/baton batond serve --port 9000
+            """)
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "The address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "The TCP port to listen on.")
+    var port = 8080
+
+    @Flag(name: .customLong("no-migrate"), help: "Do not apply pending migrations on start (then /readyz reports them).")
+    var noMigrate = false
+
+    @Option(name: .customLong("max-connections"), help: "The most database connections to open.")
+    var maximumConnections = 10
+
+    func run() async throws {
+        let logger = database.makeLogger()
+        let configuration = ServerConfiguration(
+            database: database.database, host: host, port: port, migrateOnStart: !noMigrate,
+            maximumConnections: maximumConnections)
+        try await runServer(configuration: configuration, logger: logger) { port in
+            logger.info("batond is serving", metadata: ["address": "http://\(host):\(port)"])
+        }
+    }
+}

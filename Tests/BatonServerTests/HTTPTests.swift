@@ -1,0 +1,55 @@
+import BatonServer
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import TestSupport
+import Testing
+
+@Suite("batond HTTP: health and readiness over a real socket")
+struct HTTPTests {
+    let logger = Logger(label: "test")
+
+    @Test("/healthz answers ok without touching the database")
+    func healthz() async throws {
+        try await TestDatabase.withFresh { db async throws in
+            let app = buildApplication(client: db.client, host: "127.0.0.1", port: 0, logger: logger)
+            try await app.test(.live) { client in
+                try await client.execute(uri: "/healthz", method: .get) { response in
+                    #expect(response.status == .ok)
+                    #expect(String(buffer: response.body) == "ok\n")
+                }
+            }
+        }
+    }
+
+    @Test("/readyz is 200 when the database answers and the schema is current")
+    func ready() async throws {
+        try await TestDatabase.withFresh { db async throws in
+            let app = buildApplication(client: db.client, host: "127.0.0.1", port: 0, logger: logger)
+            try await app.test(.live) { client in
+                try await client.execute(uri: "/readyz", method: .get) { response in
+                    #expect(response.status == .ok)
+                    let body = try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any]
+                    #expect(body?["status"] as? String == "ready")
+                    #expect(body?["database"] as? String == "reachable")
+                }
+            }
+        }
+    }
+
+    @Test("/readyz is 503 and lists what is pending when migrations are not applied")
+    func pendingMigrations() async throws {
+        try await TestDatabase.withFresh(migrated: false) { db async throws in
+            let app = buildApplication(client: db.client, host: "127.0.0.1", port: 0, logger: logger)
+            try await app.test(.live) { client in
+                try await client.execute(uri: "/readyz", method: .get) { response in
+                    #expect(response.status == .serviceUnavailable)
+                    let body = try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any]
+                    #expect(body?["status"] as? String == "not ready")
+                    #expect((body?["pendingMigrations"] as? [String])?.first == "0000_migrations_ledger.sql")
+                }
+            }
+        }
+    }
+}
