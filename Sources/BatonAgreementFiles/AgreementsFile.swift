@@ -50,22 +50,37 @@ public enum AgreementsFile {
         let defaultQueue = (top["defaultQueue"] ?? r.child("defaultQueue", nil)).required("the in-house fallback queue")?.string()
         let matrix = top["priorityMatrix"].flatMap { $0.isPresent ? readMatrix($0) : nil }
         var calendars: [String: BusinessCalendar] = [:]
+        var invalidCalendars: Set<String> = []
         if let cals = top["calendars"]?.mapping() {
             for (name, c) in cals.sorted(by: { $0.key < $1.key }) {
-                if let cal = readCalendar(c) { calendars[name] = cal }
+                if let cal = readCalendar(c) { calendars[name] = cal } else { invalidCalendars.insert(name) }
             }
         }
         let sla = (top["customerSLA"] ?? r.child("customerSLA", nil)).required("the customer-facing targets")
-            .flatMap { readSLA($0, calendars: calendars) }
+            .flatMap { readSLA($0, calendars: calendars, invalid: invalidCalendars) }
         var agreements: [Agreement] = []
+        var readAgreements: [(index: Int, agreement: Agreement, reader: YAMLReader)] = []
         var agreementsOK = true
         if let list = (top["agreements"] ?? r.child("agreements", nil)).required("a list of agreements")?.sequence() {
-            for item in list {
-                if let a = readAgreement(item, calendars: calendars) { agreements.append(a) } else { agreementsOK = false }
+            for (i, item) in list.enumerated() {
+                if let a = readAgreement(item, calendars: calendars, invalid: invalidCalendars) {
+                    agreements.append(a)
+                    readAgreements.append((i, a, item))
+                } else { agreementsOK = false }
             }
         }
-        if top["priorityMatrix"]?.isPresent == true && matrix == nil { return nil }
-        guard let defaultQueue, let sla, agreementsOK else { return nil }
+        let matrixOK = top["priorityMatrix"]?.isPresent != true || matrix != nil
+        guard let defaultQueue, let sla, agreementsOK, matrixOK else {
+            // The file cannot be used, but the parts that did read are checked too, so that one
+            // run reports every problem (`AgreementSet.validate` does this for a complete file).
+            if let sla, let node = top["customerSLA"] {
+                for p in sla.validate(at: "customerSLA") { r.log.add(p.path, p.message, node.node) }
+            }
+            for entry in readAgreements {
+                for p in entry.agreement.validate(at: "agreements[\(entry.index)]") { r.log.add(p.path, p.message, entry.reader.node) }
+            }
+            return nil
+        }
         return AgreementSet(customerSLA: sla, defaultQueue: defaultQueue, priorityMatrix: matrix ?? .itil, agreements: agreements)
     }
 
@@ -103,7 +118,9 @@ public enum AgreementsFile {
             let keys = Weekday.allCases.map(\.rawValue) + ["weekdays", "weekends", "daily"]
             if let days = h.mapping(allowed: keys) {
                 var table: [Weekday: [OpeningInterval]] = [:]
-                for (key, value) in days.sorted(by: { $0.key < $1.key }) {
+                // Groups first, single days last, so that `friday:` overrides `weekdays:` in any key order.
+                func rank(_ key: String) -> Int { key == "daily" ? 0 : (key == "weekdays" || key == "weekends") ? 1 : 2 }
+                for (key, value) in days.sorted(by: { (rank($0.key), $0.key) < (rank($1.key), $1.key) }) {
                     let targets: [Weekday] = switch key {
                     case "weekdays": WeeklyHours.workingDays
                     case "weekends": [.saturday, .sunday]
@@ -156,9 +173,13 @@ public enum AgreementsFile {
         return BusinessCalendar(timeZone: tz, weeklyHours: hours, holidays: holidays, businessDayLength: dayLength)
     }
 
-    static func readCalendarReference(_ r: YAMLReader?, calendars: [String: BusinessCalendar], owner: YAMLReader) -> (String, BusinessCalendar)? {
+    static func readCalendarReference(
+        _ r: YAMLReader?, calendars: [String: BusinessCalendar], invalid: Set<String>, owner: YAMLReader
+    ) -> (String, BusinessCalendar)? {
         guard let r = (r ?? owner.child("calendar", nil)).required("the name of a calendar under calendars:") else { return nil }
         guard let name = r.string() else { return nil }
+        // A calendar that is defined but invalid has its problems reported where it is defined.
+        guard !invalid.contains(name) else { return nil }
         guard let c = calendars[name] else {
             let known = calendars.keys.sorted()
             r.problem("\"\(name)\" is not a calendar defined under calendars:" + (known.isEmpty ? "" : " (known: \(known.joined(separator: ", ")))"))
@@ -181,8 +202,10 @@ public enum AgreementsFile {
         return ok ? out : nil
     }
 
-    static func readTerms(_ m: [String: YAMLReader], owner: YAMLReader, calendars: [String: BusinessCalendar]) -> ServiceLevelTerms? {
-        let cal = readCalendarReference(m["calendar"], calendars: calendars, owner: owner)
+    static func readTerms(
+        _ m: [String: YAMLReader], owner: YAMLReader, calendars: [String: BusinessCalendar], invalid: Set<String>
+    ) -> ServiceLevelTerms? {
+        let cal = readCalendarReference(m["calendar"], calendars: calendars, invalid: invalid, owner: owner)
         let targets = (m["targets"] ?? owner.child("targets", nil)).required("targets per priority")?.mapping() != nil
             ? readTargets(m["targets"]!) : nil
         var thresholds: [Double] = [0.5, 0.75]
@@ -204,9 +227,9 @@ public enum AgreementsFile {
         return ServiceLevelTerms(calendarName: cal.0, calendar: cal.1, targets: targets, warningThresholds: thresholds, pausesOn: pauses)
     }
 
-    static func readSLA(_ r: YAMLReader, calendars: [String: BusinessCalendar]) -> ServiceLevelTerms? {
+    static func readSLA(_ r: YAMLReader, calendars: [String: BusinessCalendar], invalid: Set<String>) -> ServiceLevelTerms? {
         guard let m = r.mapping(allowed: ["calendar", "targets", "warningThresholds", "pausesOn"]) else { return nil }
-        return readTerms(m, owner: r, calendars: calendars)
+        return readTerms(m, owner: r, calendars: calendars, invalid: invalid)
     }
 
     static let agreementKeys = [
@@ -215,7 +238,7 @@ public enum AgreementsFile {
         "monthlyFee", "credits",
     ]
 
-    static func readAgreement(_ r: YAMLReader, calendars: [String: BusinessCalendar]) -> Agreement? {
+    static func readAgreement(_ r: YAMLReader, calendars: [String: BusinessCalendar], invalid: Set<String>) -> Agreement? {
         guard let m = r.mapping(allowed: agreementKeys) else { return nil }
         func field(_ key: String) -> YAMLReader { m[key] ?? r.child(key, nil) }
         var ok = true
@@ -224,7 +247,7 @@ public enum AgreementsFile {
         let kind = field("kind").required("in-house or vendor")?.oneOf(Agreement.Kind.self)
         let vendor = m["vendor"].flatMap { $0.isPresent ? $0.string() : nil }
         let version = m["version"].map { $0.int(min: 1) } ?? 1
-        let terms = readTerms(m, owner: r, calendars: calendars)
+        let terms = readTerms(m, owner: r, calendars: calendars, invalid: invalid)
         let from = field("effectiveFrom").required("the date the terms start, YYYY-MM-DD")?.instant(in: terms?.calendar)
         let to = m["effectiveTo"].flatMap { $0.isPresent ? $0.instant(in: terms?.calendar) : nil }
         if m["effectiveTo"]?.isPresent == true && to == nil { ok = false }
@@ -280,12 +303,10 @@ public enum AgreementsFile {
         for item in m["credits"]?.sequence() ?? [] {
             guard let cm = item.mapping(allowed: ["clock", "below", "credit"]) else { ok = false; continue }
             let clock = (cm["clock"] ?? item.child("clock", nil)).required("first-response or resolution")?.oneOf(SLAClockKind.self)
-            let below = (cm["below"] ?? item.child("below", nil)).required("a compliance percentage such as 95%")?.double()
-            let credit = (cm["credit"] ?? item.child("credit", nil)).required("a percentage of the fee such as 5%")?.double()
-            // "95%" reads as 0.95, "95" as 95: both mean percent.
-            func percent(_ v: Double) -> Double { v <= 1 ? v * 100 : v }
+            let below = (cm["below"] ?? item.child("below", nil)).required("a compliance percentage such as 95%")?.percent()
+            let credit = (cm["credit"] ?? item.child("credit", nil)).required("a percentage of the fee such as 5%")?.percent()
             if let clock, let below, let credit {
-                credits.append(CreditClause(clock: clock, belowPercent: percent(below), creditPercent: percent(credit)))
+                credits.append(CreditClause(clock: clock, belowPercent: below, creditPercent: credit))
             } else { ok = false }
         }
         guard ok, let id, let name, let kind, let version, let terms, let from, let precedence, let outside else { return nil }

@@ -109,6 +109,15 @@ struct YAMLReader {
         return percent ? v / 100 : v
     }
 
+    /// A number in percent: `95%` and `95` are both 95, and `0.5` is half a percent.
+    func percent() -> Double? {
+        guard let t = text() else { return nil }
+        var s = t.trimmingCharacters(in: .whitespaces)
+        if s.hasSuffix("%") { s.removeLast() }
+        guard let v = Double(s) else { problem("\"\(t)\" is not a number"); return nil }
+        return v
+    }
+
     func decimal() -> Decimal? {
         guard let t = text() else { return nil }
         guard let v = Decimal(string: t.replacingOccurrences(of: "_", with: ""), locale: Locale(identifier: "en_US_POSIX")) else {

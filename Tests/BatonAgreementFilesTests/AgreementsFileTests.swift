@@ -116,6 +116,99 @@ struct AgreementsFileTests {
         }
     }
 
+    /// A minimal valid file around one calendar and one agreement's extra lines.
+    static func file(calendar: String, agreementExtra: String = "") -> String {
+        """
+        defaultQueue: service-desk
+        calendars:
+          office:
+        \(calendar)
+        customerSLA:
+          calendar: office
+          targets: { P1: { firstResponse: 15m, resolution: 4h } }
+        agreements:
+          - id: v
+            name: V
+            kind: vendor
+            vendor: v
+            effectiveFrom: 2026-01-01
+            queues: [q]
+            calendar: office
+            targets: { P1: { firstResponse: 15m, resolution: 4h } }
+        \(agreementExtra)
+        """
+    }
+
+    @Test("Hours for a single day override the weekdays group, whatever the key order")
+    func singleDayOverridesGroup() throws {
+        for hours in ["{ weekdays: [\"08:00-17:00\"], friday: [\"08:00-12:00\"] }",
+                      "{ friday: [\"08:00-12:00\"], weekdays: [\"08:00-17:00\"] }"] {
+            let set = try AgreementsFile.parse(Self.file(calendar: "    timeZone: America/Chicago\n    hours: \(hours)"))
+            let hoursRead = try #require(set.customerSLA.calendar.weeklyHours)
+            #expect(hoursRead.days[.friday] == [OpeningInterval("08:00-12:00")!])
+            #expect(hoursRead.days[.thursday] == [OpeningInterval("08:00-17:00")!])
+        }
+    }
+
+    @Test("Percentages in credit clauses mean percent with or without the % sign, also for 1 or less")
+    func creditPercentages() throws {
+        let credits = """
+            monthlyFee: { amount: 1000, currency: USD }
+            credits:
+              - { clock: resolution, below: 95, credit: 1 }
+              - { clock: resolution, below: 90%, credit: 0.5% }
+              - { clock: first-response, below: 99.5, credit: 0.5 }
+        """
+        let set = try AgreementsFile.parse(Self.file(calendar: "    timeZone: America/Chicago\n    twentyFourSeven: true",
+                                                     agreementExtra: credits))
+        let clauses = try #require(set.agreements.first).creditClauses
+        #expect(clauses.map(\.belowPercent) == [95, 90, 99.5])
+        #expect(clauses.map(\.creditPercent) == [1, 0.5, 0.5])
+    }
+
+    @Test("An agreement naming a calendar that has its own problems does not get a second, misleading one")
+    func invalidCalendarReportedOnce() {
+        let yaml = Self.file(calendar: "    timeZone: Mars/Olympus\n    hours: { weekdays: [\"08:00-17:00\"] }")
+        #expect {
+            try AgreementsFile.parse(yaml)
+        } throws: { error in
+            let text = (error as? AgreementsFileError)?.problems.map(\.description) ?? []
+            return text.count == 1 && text[0].hasPrefix("calendars.office.timeZone: \"Mars/Olympus\" is not an IANA time zone")
+        }
+    }
+
+    @Test("Domain rules of the agreements that read cleanly are reported together with the reading problems")
+    func domainRulesAlongsideReadingProblems() {
+        let yaml = """
+        defaultQueue: service-desk
+        calendars:
+          office: { timeZone: America/Chicago, hours: { weekdays: ["08:00-17:00"] } }
+        customerSLA:
+          calendar: office
+          warningThresholds: [0.5, 1.5]
+          targets: { P1: { firstResponse: 15m, resolution: 4h } }
+        agreements:
+          - { id: a, name: A, kind: in-house, effectiveFrom: 2026-01-01, queues: [q], calendar: office,
+              targets: { P1: { firstResponse: 15m, resolution: "4 hrs" } } }
+          - { id: b, name: B, kind: vendor, effectiveFrom: 2026-01-01, queues: [q], calendar: office,
+              targets: { P1: { firstResponse: 15m, resolution: 4h } } }
+        """
+        #expect {
+            try AgreementsFile.parse(yaml)
+        } throws: { error in
+            let text = (error as? AgreementsFileError)?.problems.map(\.description) ?? []
+            let expected = [
+                "agreements[0].targets.P1.resolution: \"4 hrs\" is not a duration",
+                "customerSLA.warningThresholds[1]: 1.5 must be between 0 and 1",
+                "agreements[1].vendor: a vendor agreement needs a vendor id",
+            ]
+            for x in expected where !text.contains(where: { $0.hasPrefix(x) }) {
+                Issue.record("missing problem: \(x)\nin:\n\(text.joined(separator: "\n"))")
+            }
+            return text.count == expected.count
+        }
+    }
+
     @Test("Invalid YAML is one problem, not a crash")
     func invalidYAML() {
         #expect(throws: AgreementsFileError.self) { try AgreementsFile.parse("agreements: [unclosed") }

@@ -65,6 +65,46 @@ struct BusinessCalendarTests {
         #expect(!c.isOpen(at: at(2026, 12, 24, 17)))
     }
 
+    @Test("A holiday range over the spring-forward weekend is skipped; the next day opens on local time")
+    func holidayAcrossSpringForward() {
+        // Closed Friday 2026-03-06 through Monday 2026-03-09; DST starts Sunday 03-08 in Chicago.
+        let c = officeHours(holidays: [Holiday("Spring break", from: LocalDate("2026-03-06")!, through: LocalDate("2026-03-09")!)])
+        #expect(c.add(.hours(1), to: at(2026, 3, 5, 16, 30)) == at(2026, 3, 10, 8, 30))
+        #expect(c.businessTime(from: at(2026, 3, 5, 8), to: at(2026, 3, 10, 17)) == .hours(18))
+        #expect(!c.isOpen(at: at(2026, 3, 9, 10)))
+        #expect(c.isOpen(at: at(2026, 3, 10, 8)))
+    }
+
+    @Test("A holiday range over the fall-back weekend in Berlin is skipped")
+    func holidayAcrossFallBackBerlin() {
+        // DST ends Sunday 2026-10-25 in Berlin; closed Friday 10-23 through Monday 10-26.
+        let c = officeHours(berlin, holidays: [Holiday("Herbst", from: LocalDate("2026-10-23")!, through: LocalDate("2026-10-26")!)])
+        #expect(c.add(.hours(2), to: at(2026, 10, 22, 16, in: berlin)) == at(2026, 10, 27, 9, in: berlin))
+        #expect(c.businessTime(from: at(2026, 10, 22, 12, in: berlin), to: at(2026, 10, 27, 12, in: berlin)) == .hours(9))
+    }
+
+    @Test("A holiday whose dates are reversed (decoded from stored JSON) closes nothing instead of crashing")
+    func reversedHolidayDoesNotCrash() throws {
+        let json = #"{"timeZone":"America/Chicago","holidays":[{"name":"typo","from":"2026-12-26","through":"2026-12-24"}],"businessDayLength":86400}"#
+        let c = try JSONDecoder().decode(BusinessCalendar.self, from: Data(json.utf8))
+        #expect(c.holidays.allSatisfy { $0.from <= $0.through })
+        #expect(!c.isOpen(at: at(2026, 12, 26, 10)))
+        #expect(c.isOpen(at: at(2026, 12, 24, 10)))
+    }
+
+    @Test("On the Chicago fall-back night an opening 01:30–02:30 stays open through the repeated hour")
+    func isOpenThroughRepeatedHour() {
+        let c = BusinessCalendar(timeZone: chicago, weeklyHours: .same([OpeningInterval("01:30-02:30")!], on: Weekday.allCases)!)
+        // From the first 01:30 (CDT, 06:30 UTC) to 02:30 CST (08:30 UTC): two real hours.
+        let start = at(2026, 11, 1, 0)
+        #expect(c.businessTime(from: start, to: start.addingTimeInterval(.hours(12))) == .hours(2))
+        let firstOneThirty = Date(timeIntervalSince1970: 1_793_514_600)  // 2026-11-01T06:30:00Z
+        #expect(c.isOpen(at: firstOneThirty.addingTimeInterval(.minutes(45))))  // 01:15 CST, the second time round
+        var openMinutes = 0.0
+        for k in 0..<(12 * 60) where c.isOpen(at: start.addingTimeInterval(Double(k) * 60)) { openMinutes += 60 }
+        #expect(openMinutes == .hours(2))
+    }
+
     @Test("Several intervals per day: lunch break is not business time")
     func lunchBreak() {
         let morning = OpeningInterval("08:00-12:00")!
@@ -72,6 +112,22 @@ struct BusinessCalendarTests {
         let c = BusinessCalendar(timeZone: chicago, weeklyHours: .same([morning, afternoon], on: WeeklyHours.workingDays)!)
         #expect(c.add(.hours(4.5), to: at(2026, 3, 10, 8)) == at(2026, 3, 10, 13, 30))
         #expect(c.businessDayLength == .hours(8))
+    }
+
+    @Test("Opening and closing instants: open from the opening second, closed at the closing second, open at a seam")
+    func boundaries() {
+        let c = BusinessCalendar(timeZone: chicago, weeklyHours: .same([OpeningInterval("08:00-12:00")!, OpeningInterval("12:00-17:00")!],
+                                                                       on: WeeklyHours.workingDays)!)
+        #expect(!c.isOpen(at: at(2026, 3, 10, 8).addingTimeInterval(-0.001)))
+        #expect(c.isOpen(at: at(2026, 3, 10, 8)))
+        #expect(c.isOpen(at: at(2026, 3, 10, 12)))
+        #expect(!c.isOpen(at: at(2026, 3, 10, 17)))
+        // Starting at closing time counts from the next opening; starting at opening counts at once.
+        #expect(c.add(.minutes(1), to: at(2026, 3, 10, 17)) == at(2026, 3, 11, 8, 1))
+        #expect(c.add(.minutes(1), to: at(2026, 3, 10, 8)) == at(2026, 3, 10, 8, 1))
+        // Used up exactly at the seam: the seam, not later.
+        #expect(c.add(.hours(4), to: at(2026, 3, 10, 8)) == at(2026, 3, 10, 12))
+        #expect(c.businessTime(from: at(2026, 3, 10, 17), to: at(2026, 3, 11, 8)) == 0)
     }
 
     @Test("24x7 calendar is plain elapsed time")
@@ -148,6 +204,64 @@ struct BusinessCalendarTests {
             // Just before the due instant the calendar is open.
             #expect(c.isOpen(at: due.addingTimeInterval(-0.5)))
             #expect(!c.holidays.contains { h in (h.from...h.through).contains(c.localDate(of: due.addingTimeInterval(-0.5))) })
+        }
+    }
+
+    /// An oracle that shares no code with the calendar: Foundation turns each minute into wall time,
+    /// and the calendar counts as open when the furthest wall time reached so far that local day
+    /// lies in an opening interval (after an autumn change the wall clock repeats an hour, and the
+    /// business stays as it was when the clock first got there; a skipped spring hour never opens).
+    static func oracleOpenSeconds(_ c: BusinessCalendar, from a: Date, minutes: Int) -> Double {
+        var cal = Calendar(identifier: .gregorian)
+        cal.timeZone = c.timeZone
+        var open = 0.0
+        var lastDate: LocalDate?
+        var furthest = 0
+        for k in -180..<minutes {
+            let u = a.addingTimeInterval(Double(k) * 60)
+            let w = cal.dateComponents([.year, .month, .day, .hour, .minute], from: u)
+            let date = LocalDate(year: w.year!, month: w.month!, day: w.day!)!
+            let minute = w.hour! * 60 + w.minute!
+            furthest = date == lastDate ? max(furthest, minute) : minute
+            lastDate = date
+            guard k >= 0, !c.holidays.contains(where: { ($0.from...$0.through).contains(date) }) else { continue }
+            let intervals = c.weeklyHours.map { $0.days[date.weekday] ?? [] } ?? [OpeningInterval("00:00-24:00")!]
+            if intervals.contains(where: { $0.start.secondsSinceMidnight / 60 <= furthest && furthest < $0.end.secondsSinceMidnight / 60 }) {
+                open += 60
+            }
+        }
+        return open
+    }
+
+    @Test("Around every DST change of 2026–2027 in Chicago and Berlin, business time matches a wall-clock oracle",
+          arguments: 0..<4)
+    func matchesOracleAroundDSTChanges(calendarIndex: Int) {
+        let c = Self.calendars[calendarIndex]
+        let changes = TimeZoneOffsets.table(for: c.timeZone).transitions.filter {
+            $0 >= Int(at(2026, 1, 1, 0).timeIntervalSince1970) && $0 < Int(at(2028, 1, 1, 0).timeIntervalSince1970)
+        }
+        #expect(changes.count == 4)
+        for change in changes {
+            let a = Date(timeIntervalSince1970: Double(change - 2 * 86_400 + 7 * 60))
+            let minutes = 4 * 24 * 60
+            #expect(c.businessTime(from: a, to: a.addingTimeInterval(Double(minutes) * 60)) == Self.oracleOpenSeconds(c, from: a, minutes: minutes),
+                    "around \(Date(timeIntervalSince1970: Double(change)))")
+        }
+    }
+
+    @Test("No business time is counted on a holiday, and add steps over it")
+    func holidaysAreSkipped() async {
+        // Calendar 0: Memorial Day 2026-05-25 and the winter break 2026-12-24 … 2027-01-01, Chicago.
+        let c = Self.calendars[0]
+        let days = [LocalDate("2026-05-25")!] + (0...8).map { LocalDate("2026-12-24")!.adding(days: $0) }
+        await propertyCheck(count: 200, input: Gen.int(in: 0...(days.count - 1)), Gen.int(in: 0...86_399), Gen.int(in: 1...86_400)) { d, from, length in
+            let midnight = c.instant(on: days[d], at: LocalTime(hour: 0)!)
+            let nextMidnight = c.instant(on: days[d].adding(days: 1), at: LocalTime(hour: 0)!)
+            let a = min(midnight.addingTimeInterval(TimeInterval(from)), nextMidnight)
+            let b = min(a.addingTimeInterval(TimeInterval(length)), nextMidnight)
+            #expect(c.businessTime(from: a, to: b) == 0)
+            #expect(!c.isOpen(at: a))
+            #expect(c.add(1, to: a) > nextMidnight)
         }
     }
 

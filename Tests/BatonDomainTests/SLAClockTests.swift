@@ -56,6 +56,85 @@ struct SLAClockTests {
         #expect(clock("customer/resolution", in: s, asOf: at(2026, 3, 10, 10))?.dueAt == at(2026, 3, 10, 12))
     }
 
+    @Test("Priority lowered P3→P2 while on hold: the P2 target counts from creation and the hold stays paused")
+    func priorityChangeWhilePaused() throws {
+        var s = Stream.opened(priority: .p3, at: at(2026, 3, 10, 9))
+        try s.run(.route(RoutingDecision(assignment: serviceDeskQueue, considerations: []), cause: .opened), at: at(2026, 3, 10, 9))
+        try s.run(.hold(.awaitingCustomer), at: at(2026, 3, 10, 10))
+        try s.run(.changePriority(.p2), at: at(2026, 3, 10, 11))
+        let paused = try #require(clock("customer/resolution", in: s, asOf: at(2026, 3, 10, 11)))
+        #expect(paused.status == .paused)
+        #expect(paused.target == .business(hours: 8))
+        #expect(paused.dueAt == nil)
+        #expect(paused.projectedDueAt == at(2026, 3, 11, 9))  // 7bh left from Tue 11:00
+        try s.run(.resume, at: at(2026, 3, 10, 12))
+        let c = try #require(clock("customer/resolution", in: s, asOf: at(2026, 3, 10, 12)))
+        #expect(c.dueAt == at(2026, 3, 11, 10))  // 1bh before the hold, 7bh from Tue 12:00: 5h Tue + 2h Wed
+        #expect(c.elapsed == .hours(1))
+    }
+
+    @Test("Priority raised while on hold past the new target: the clock is breached although paused")
+    func priorityRaisedWhilePausedBreaches() throws {
+        var s = Stream.opened(priority: .p3, at: at(2026, 3, 10, 9))   // customer P3 first response: 2bh
+        try s.run(.route(RoutingDecision(assignment: serviceDeskQueue, considerations: []), cause: .opened), at: at(2026, 3, 10, 9))
+        try s.run(.hold(.awaitingCustomer), at: at(2026, 3, 10, 10))
+        try s.run(.changePriority(.p1), at: at(2026, 3, 10, 10, 30))      // P1 first response: 15m
+        let c = try #require(clock("customer/first-response", in: s, asOf: at(2026, 3, 10, 10, 30)))
+        #expect(c.dueAt == at(2026, 3, 10, 9, 15))
+        #expect(c.status == .breached)
+    }
+
+    @Test("Resolved while on hold, then reopened: the hold and the resolved span are both paused")
+    func resolveWhileOnHoldThenReopen() throws {
+        var s = Stream.opened(priority: .p2, at: at(2026, 3, 10, 9))   // customer P2 resolution: 8bh
+        try s.run(.route(RoutingDecision(assignment: serviceDeskQueue, considerations: []), cause: .opened), at: at(2026, 3, 10, 9))
+        try s.run(.accept, at: at(2026, 3, 10, 9, 5))
+        try s.run(.hold(.awaitingCustomer), at: at(2026, 3, 10, 10))
+        try s.run(.resolve(code: "fixed", note: ""), at: at(2026, 3, 10, 11))
+        let resolved = try #require(clock("customer/resolution", in: s, asOf: at(2026, 3, 10, 12)))
+        #expect(resolved.status == .met)
+        #expect(resolved.elapsed == .hours(1))
+        try s.run(.reopen(reason: "still broken"), at: at(2026, 3, 10, 13))
+        let c = try #require(clock("customer/resolution", in: s, asOf: at(2026, 3, 10, 14)))
+        #expect(c.status == .running)
+        #expect(c.elapsed == .hours(2))
+        #expect(c.dueAt == at(2026, 3, 11, 11))  // 7bh from Tue 13:00: 4h Tue + 3h Wed
+        #expect(c.pauses.map(\.reason) == [.hold(.awaitingCustomer), .resolved])
+    }
+
+    @Test("A 4h calendar target across the spring-forward night is four real hours")
+    func calendarTargetAcrossSpringForward() throws {
+        // Northwind (24x7) P1 resolution 4h; opened Saturday 23:00 CST, the clock skips 02:00–03:00.
+        var s = Stream.opened(priority: .p1, at: at(2026, 3, 7, 23))
+        try s.run(.route(RoutingDecision(assignment: northwindQueue, considerations: []), cause: .opened), by: .system, at: at(2026, 3, 7, 23))
+        let c = try #require(clock("assignment-1/resolution", in: s, asOf: at(2026, 3, 8, 1)))
+        #expect(c.dueAt == at(2026, 3, 8, 4))
+        #expect(c.dueAt == at(2026, 3, 7, 23).addingTimeInterval(.hours(4)))
+    }
+
+    @Test("Met exactly at the due instant is met, one second later is breached")
+    func dueInstantBoundary() throws {
+        for (offset, expected) in [(0.0, SLAClock.Status.met), (1.0, .breached)] {
+            var s = Stream.queued(at: at(2026, 3, 10, 9))  // Northwind P2 first response: 30m
+            try s.run(.accept, by: northwind, at: at(2026, 3, 10, 9, 30).addingTimeInterval(offset))
+            let c = try #require(clock("assignment-1/first-response", in: s, asOf: at(2026, 3, 10, 10)))
+            #expect(c.status == expected)
+        }
+    }
+
+    @Test("Priority raised after the first response: the met first-response clock keeps its old target")
+    func priorityChangeAfterFirstResponse() throws {
+        var s = Stream.queued(at: at(2026, 3, 10, 9))                       // Northwind P2: 30m first response, 8h resolution
+        try s.run(.accept, by: northwind, at: at(2026, 3, 10, 9, 25))
+        try s.run(.changePriority(.p1), at: at(2026, 3, 10, 10))             // P1: 15m first response, 4h resolution
+        let fr = try #require(clock("assignment-1/first-response", in: s, asOf: at(2026, 3, 10, 10)))
+        #expect(fr.status == .met)
+        #expect(fr.priority == .p2)
+        let res = try #require(clock("assignment-1/resolution", in: s, asOf: at(2026, 3, 10, 10)))
+        #expect(res.priority == .p1)
+        #expect(res.dueAt == at(2026, 3, 10, 13))
+    }
+
     @Test("A hold reason the agreement does not list does not pause its clock")
     func holdReasonsPerAgreement() throws {
         var s = Stream.queued(at: at(2026, 3, 10, 9))

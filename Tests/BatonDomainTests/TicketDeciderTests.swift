@@ -76,12 +76,46 @@ struct TicketDeciderTests {
         #expect(s.state?.lease == nil)
     }
 
+    @Test("While a vendor holds the lease, nobody else may put the ticket on hold or resolve it")
+    func leaseIsExclusiveForHoldAndResolve() throws {
+        var s = Stream.queued()
+        try s.run(.lease(until: t0 + 1800), by: northwind, at: t0)
+        #expect { try s.run(.hold(.awaitingCustomer), by: agent, at: t0 + 60) } throws: { e in (e as? TicketError)?.code == .notHolder }
+        #expect { try s.run(.resolve(code: "fixed", note: ""), by: agent, at: t0 + 60) } throws: { e in (e as? TicketError)?.code == .notHolder }
+        try s.run(.comment("FYI: the user called again", visibility: .internal), by: agent, at: t0 + 60)
+        // After the lease lapses the agent may act.
+        try s.run(.hold(.awaitingCustomer), by: agent, at: t0 + 1800)
+        #expect(s.state?.status == .onHold)
+    }
+
     @Test("A vendor cannot lease a ticket in another vendor's queue")
     func vendorScope() {
         var s = Stream.queued()
         #expect { try s.run(.lease(until: t0 + 600), by: .vendor("contoso"), at: t0) } throws: { e in
             (e as? TicketError)?.code == .notHolder
         }
+    }
+
+    @Test("A vendor cannot touch a ticket in another vendor's queue with any command")
+    func foreignVendorRefusedEverything() throws {
+        let contoso = Actor.vendor("contoso")
+        var s = Stream.queued()
+        let queuedCommands: [TicketCommand] = [
+            .lease(until: t0 + 600), .accept, .reject(reason: "no"), .comment("hi", visibility: .internal), .hold(.awaitingCustomer),
+            .escalate(reason: "x"), .resolve(code: "fixed", note: ""), .changePriority(.p1), .cancel(reason: "x"),
+            .reassign(serviceDeskQueue, reason: "x"), .route(RoutingDecision(assignment: serviceDeskQueue, considerations: []), cause: .manual),
+            .recordSLABreach(clockId: "customer/resolution", dueAt: t0),
+        ]
+        for command in queuedCommands {
+            #expect(throws: TicketError.self, "\(command.name) by another vendor") { try s.run(command, by: contoso, at: t0 + 60) }
+        }
+        try s.run(.accept, by: northwind, at: t0 + 60)
+        try s.run(.resolve(code: "fixed", note: ""), by: northwind, at: t0 + 120)
+        for command in [TicketCommand.reopen(reason: "x"), .close] {
+            #expect(throws: TicketError.self, "\(command.name) by another vendor") { try s.run(command, by: contoso, at: t0 + 180) }
+        }
+        try s.run(.reopen(reason: "user says no"), by: northwind, at: t0 + 240)
+        #expect(s.state?.status == .inProgress)
     }
 
     @Test("An expired lease can be recorded only after it lapses, and counts against the agreement")

@@ -148,8 +148,9 @@ extension BusinessCalendar {
                 week = Array(repeating: [0, 86_400], count: 7)
             }
             var closed = Set<Int>()
+            // `from` and `through` are public vars: a reversed range closes only `from`, never traps.
             for h in holidays {
-                for n in h.from.dayNumber...h.through.dayNumber { closed.insert(n) }
+                for n in h.from.dayNumber...max(h.from.dayNumber, h.through.dayNumber) { closed.insert(n) }
             }
             closedDays = closed.sorted()
             alwaysOpen = weeklyHours == nil && holidays.isEmpty
@@ -247,18 +248,16 @@ extension BusinessCalendar {
             return total
         }
 
+        /// Walks the same intervals as `add` and `businessTime`, so that the repeated hour of an
+        /// autumn change counts as open exactly when they count it.
         func isOpen(_ u: Double) -> Bool {
-            let (day, seg) = localDay(ofUTC: u)
-            let h = holidayIndex(from: day)
-            if h < closedDays.count && closedDays[h] == day { return false }
-            let tod = Double(Int(u.rounded(.down)) + zone.offsets[seg] - day * 86_400) + (u - u.rounded(.down))
-            let intervals = week[weekdayIndex(ofDay: day)]
-            var i = 0
-            while i < intervals.count {
-                if tod >= Double(intervals[i]) && tod < Double(intervals[i + 1]) { return true }
-                i += 2
+            var open = false
+            forEachInterval(from: u, until: u) { s, e in
+                if s > u { return false }
+                if u < e { open = true; return false }
+                return true
             }
-            return false
+            return open
         }
     }
 }

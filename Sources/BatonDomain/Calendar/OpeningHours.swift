@@ -166,4 +166,13 @@ public struct Holiday: Hashable, Sendable, Codable {
         self.from = from
         self.through = max(from, through)
     }
+
+    enum CodingKeys: String, CodingKey { case name, from, through }
+
+    /// Decodes like the memberwise initialiser: a `through` before `from` becomes `from`.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(try c.decode(String.self, forKey: .name), from: try c.decode(LocalDate.self, forKey: .from),
+                  through: try c.decode(LocalDate.self, forKey: .through))
+    }
 }

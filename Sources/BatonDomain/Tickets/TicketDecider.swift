@@ -85,6 +85,7 @@ public struct TicketDecider: Sendable {
             throw fail(.invalidTransition, "the ticket is already open")
 
         case .route(let decision, let cause):
+            guard actor.kind != .vendor else { throw fail(.notHolder, "vendors cannot route tickets; reject it instead") }
             if let current = ticket.assignment?.placement, current == decision.assignment, ticket.status == .queued {
                 return []
             }
@@ -144,6 +145,7 @@ public struct TicketDecider: Sendable {
 
         case .hold(let reason, let until, let note):
             try requireOwnQueue()
+            try requireNoForeignLease()
             if let until, until <= now { throw fail(.invalidCommand, "a hold must end after it starts") }
             return stamp(.putOnHold(TicketPutOnHold(reason: reason, until: until, note: note)))
 
@@ -157,17 +159,21 @@ public struct TicketDecider: Sendable {
             return stamp(.priorityChanged(PriorityChanged(from: ticket.priority, to: priority, reason: reason)))
 
         case .escalate(let reason):
+            try requireOwnQueue()
             return stamp(.escalated(TicketEscalated(level: ticket.escalationLevel + 1, reason: reason)))
 
         case .resolve(let code, let note):
             try requireOwnQueue()
+            try requireNoForeignLease()
             guard !code.isEmpty else { throw fail(.invalidCommand, "a resolution needs a code") }
             return stamp(.resolved(TicketResolved(code: code, note: note)))
 
         case .reopen(let reason):
+            try requireOwnQueue()
             return stamp(.reopened(TicketReopened(reason: reason)))
 
         case .close:
+            try requireOwnQueue()
             return stamp(.closed(TicketClosed()))
 
         case .cancel(let reason):
@@ -175,10 +181,12 @@ public struct TicketDecider: Sendable {
             return stamp(.cancelled(TicketCancelled(reason: reason)))
 
         case .recordSLAWarning(let clockId, let threshold, let dueAt):
+            guard actor.kind != .vendor else { throw fail(.notHolder, "only the SLA watcher records warnings") }
             guard !ticket.recordedSLAAlarms.contains(SLAAlarmKey(clockId: clockId, threshold: threshold)) else { return [] }
             return stamp(.slaWarningReached(SLAWarningReached(clockId: clockId, threshold: threshold, dueAt: dueAt)))
 
         case .recordSLABreach(let clockId, let dueAt):
+            guard actor.kind != .vendor else { throw fail(.notHolder, "only the SLA watcher records breaches") }
             guard !ticket.recordedSLAAlarms.contains(SLAAlarmKey(clockId: clockId, threshold: nil)) else { return [] }
             return stamp(.slaBreached(SLABreached(clockId: clockId, dueAt: dueAt)))
         }
