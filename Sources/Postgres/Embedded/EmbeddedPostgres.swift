@@ -232,8 +232,7 @@ public struct EmbeddedPostgres: Sendable {
     /// Runs a program (as `user` through runuser when given) and collects its output.
     private func run(_ executable: String, _ arguments: [String], as user: String?) async throws -> (status: Int32, output: String) {
         let (program, argv) = Self.command(executable, arguments, as: user)
-        let outcome = try await Subprocess.run(program, argv)
-        return (outcome.status, outcome.output)
+        return await (try ChildProcess(program, argv)).wait()
     }
 
     private static func command(_ executable: String, _ arguments: [String], as user: String?) -> (String, [String]) {
@@ -247,7 +246,7 @@ public struct EmbeddedPostgres: Sendable {
         guard let binaries = try? Self.locateBinaries() else { return }
         let user: String? = getuid() == 0 ? Self.superuser : nil
         let (program, argv) = Self.command(binaries.pgCtl, ["-D", configuration.dataDirectory.path, "-m", "immediate", "-w", "stop"], as: user)
-        _ = try? Subprocess.runBlocking(program, argv)
+        _ = try? ChildProcess(program, argv).waitBlocking()
     }
 
     private static var runuserPath: String {
