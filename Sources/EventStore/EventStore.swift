@@ -14,15 +14,21 @@ public final class EventStore: Sendable {
 
     public let client: PostgresClient
     let logger: Logger
+    private let batcher: AppendBatcher
 
     public init(client: PostgresClient, logger: Logger = Logger(label: "baton.eventstore")) {
         self.client = client
         self.logger = logger
+        batcher = AppendBatcher(client: client)
     }
 
     // MARK: - Append
 
     /// Appends `events` to `stream` if its version is as expected, in one transaction.
+    ///
+    /// Appends that arrive while another is being written are grouped and committed
+    /// together (each still checked and answered on its own), so concurrent writers share
+    /// commits instead of queueing for the log head one commit at a time.
     ///
     /// - Parameter commandId: the command the events come from. A second append with the same
     ///   id appends nothing and returns the first append's result (`isDuplicate` set), also
@@ -31,9 +37,9 @@ public final class EventStore: Sendable {
     public func append(
         to stream: String, expectedVersion: ExpectedVersion, events: [NewEvent], commandId: UUID? = nil
     ) async throws -> AppendResult {
-        try await client.withConnection { connection in
-            try await append(to: stream, expectedVersion: expectedVersion, events: events, commandId: commandId, on: connection)
-        }
+        precondition(!events.isEmpty, "an append needs at least one event")
+        return try await batcher.submit(
+            AppendRequest(stream: stream, expectedVersion: expectedVersion, events: events, commandId: commandId))
     }
 
     /// Appends inside the caller's transaction on `connection`, so other writes can commit
@@ -46,38 +52,53 @@ public final class EventStore: Sendable {
         on connection: PostgresConnection
     ) async throws -> AppendResult {
         precondition(!events.isEmpty, "an append needs at least one event")
-        let (kind, expected): (String, Int64) =
-            switch expectedVersion {
-            case .any: ("any", 0)
-            case .noStream: ("no_stream", 0)
-            case .exact(let version): ("exact", version)
+        let request = AppendRequest(stream: stream, expectedVersion: expectedVersion, events: events, commandId: commandId)
+        return try await Self.execute([request], on: connection)[0].get()
+    }
+
+    /// Runs several appends in one statement on `connection`; one result per request, in
+    /// order. A version conflict fails only its own request.
+    static func execute(_ requests: [AppendRequest], on connection: PostgresConnection) async throws -> [Result<AppendResult, any Error>] {
+        var kinds: [String] = []
+        var expected: [Int64] = []
+        for request in requests {
+            switch request.expectedVersion {
+            case .any: kinds.append("any"); expected.append(0)
+            case .noStream: kinds.append("no_stream"); expected.append(0)
+            case .exact(let version): kinds.append("exact"); expected.append(version)
             }
-        let contentHashes = events.map {
-            PostgresBytes(ContentHash.compute(event: $0, stream: stream, commandId: commandId))
         }
-        let query: PostgresQuery = """
-            SELECT out_position, out_stream_version, out_duplicate FROM event_store_append(
-                \(stream), \(kind), \(expected), \(commandId),
+        let events = requests.flatMap(\.events)
+        let contentHashes = requests.flatMap { request in
+            request.events.map { PostgresBytes(ContentHash.compute(event: $0, stream: request.stream, commandId: request.commandId)) }
+        }
+        let rows = try await connection.query("""
+            SELECT append_index, out_position, stream_version, duplicate, conflict, actual FROM event_store_append(
+                \(requests.map(\.stream)), \(kinds), \(expected), \(requests.map(\.commandId)),
+                \(requests.map { Int32($0.events.count) }),
                 \(events.map(\.id)), \(events.map(\.type)), \(events.map { Int32($0.schemaVersion) }),
                 \(events.map { PostgresRawJSON(bytes: $0.data) }), \(events.map { PostgresTimestamp($0.occurredAt) }),
                 \(events.map(\.actor)), \(events.map(\.correlationId)), \(events.map(\.causationId)),
                 \(contentHashes))
-            """
-        let rows: PostgresRows
-        do {
-            rows = try await connection.query(query)
-        } catch let error as PostgresError where error.sqlState == "BAT02" {
-            throw WrongExpectedVersion(stream: stream, expected: expectedVersion, actual: error.detail.flatMap { Int64($0) })
-        }
-        var positions: [Int64] = []
-        var version: Int64 = 0
-        var duplicate = false
+            """)
+        var results = requests.map { AppendResult(stream: $0.stream, positions: [], streamVersion: 0, isDuplicate: false) }
+        var conflicts: [Int: WrongExpectedVersion] = [:]
         for row in rows {
-            positions.append(try row.decode(Int64.self, at: 0))
-            version = try row.decode(Int64.self, at: 1)
-            duplicate = try row.decode(Bool.self, at: 2)
+            let index = try row.decode(Int.self, at: 0) - 1
+            if try row.decode(Bool.self, at: 4) {
+                conflicts[index] = WrongExpectedVersion(
+                    stream: requests[index].stream, expected: requests[index].expectedVersion,
+                    actual: try row.decode(Int64?.self, at: 5))
+                continue
+            }
+            results[index].positions.append(try row.decode(Int64.self, at: 1))
+            results[index].streamVersion = max(results[index].streamVersion, try row.decode(Int64.self, at: 2))
+            results[index].isDuplicate = try row.decode(Bool.self, at: 3)
         }
-        return AppendResult(stream: stream, positions: positions, streamVersion: version, isDuplicate: duplicate)
+        return results.indices.map { index in
+            if let conflict = conflicts[index] { return .failure(conflict) }
+            return .success(results[index])
+        }
     }
 
     // MARK: - Reads

@@ -91,6 +91,33 @@ struct AppendTests {
         }
     }
 
+    @Test("concurrent appends share commits, yet each is answered alone: a bad one fails without taking the others down")
+    func groupedAppendsFailAlone() async throws {
+        try await TestDatabase.withFresh(maximumConnections: 4) { db async throws in
+            let store = db.eventStore
+            let reused = event()
+            _ = try await store.append(to: "ticket-0", expectedVersion: .noStream, events: [reused])
+            let outcomes = await withTaskGroup(of: (Int, Bool).self) { group in
+                for writer in 0..<40 {
+                    group.addTask {
+                        // Writer 0 reuses an event id, which the store must refuse.
+                        let events = writer == 0 ? [reused] : [event("TicketCommented", "\(writer)")]
+                        let ok = (try? await store.append(to: "ticket-\(writer % 5 + 1)", expectedVersion: .any, events: events)) != nil
+                        return (writer, ok)
+                    }
+                }
+                return await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+            }
+            #expect(outcomes[0] == false)
+            #expect(outcomes.filter { $0.value }.count == 39)
+            #expect(try await store.headPosition() == 40)
+            var total: Int64 = 0
+            for stream in 1...5 { total += try await store.streamVersion("ticket-\(stream)") ?? 0 }
+            #expect(total == 39)
+            #expect(try await store.verify().isIntact)
+        }
+    }
+
     @Test("stored events carry their metadata and data byte for byte")
     func metadata() async throws {
         try await TestDatabase.withFresh { db async throws in

@@ -1,0 +1,143 @@
+import Foundation
+import Postgres
+import Synchronization
+
+/// One append as submitted.
+struct AppendRequest: Sendable {
+    var stream: String
+    var expectedVersion: ExpectedVersion
+    var events: [NewEvent]
+    var commandId: UUID?
+}
+
+/// Groups appends that arrive together into one transaction: group commit.
+///
+/// Every append must take the log head's lock, held to commit, so appends in separate
+/// transactions commit strictly one after another, each paying a WAL flush. Here, while one
+/// batch is being written, new appends queue; the next batch takes all of them at once. A
+/// lone writer sees no delay: its append is written at once, on its own task.
+///
+/// Each request is answered on its own: a version conflict fails only that request. If a
+/// batch fails as a whole (say, a duplicate event id), its requests are retried one by one,
+/// so one bad append does not fail the others.
+final class AppendBatcher: Sendable {
+    /// The most appends one transaction takes.
+    static let maximumBatch = 64
+
+    private struct State {
+        var queue: [PendingAppend] = []
+        var draining = false
+    }
+
+    private let client: PostgresClient
+    private let state = Mutex(State())
+
+    init(client: PostgresClient) {
+        self.client = client
+    }
+
+    func submit(_ request: AppendRequest) async throws -> AppendResult {
+        let pending = PendingAppend(request: request)
+        let alone = state.withLock { state -> Bool in
+            guard !state.draining else {
+                state.queue.append(pending)
+                return false
+            }
+            state.draining = true
+            return true
+        }
+        guard alone else { return try await pending.result() }
+        // Nobody else is writing: write this append at once, on the caller's task, then hand
+        // whatever queued meanwhile to a drain of its own, so this caller's cancellation can
+        // never fail the appends of others. The drain ends when the queue is empty.
+        let result = await write([request])[0]
+        let more = state.withLock { state -> Bool in
+            if state.queue.isEmpty { state.draining = false }
+            return state.draining
+        }
+        if more { Task { await self.drain() } }
+        return try result.get()
+    }
+
+    private func drain() async {
+        while true {
+            let batch = state.withLock { state -> [PendingAppend] in
+                guard !state.queue.isEmpty else {
+                    state.draining = false
+                    return []
+                }
+                // Two retries of one command never share a batch: the second must see the
+                // first one's events, committed.
+                var batch: [PendingAppend] = []
+                var commands = Set<UUID>()
+                var rest: [PendingAppend] = []
+                for pending in state.queue {
+                    if batch.count < Self.maximumBatch,
+                       pending.request.commandId.map({ commands.insert($0).inserted }) ?? true {
+                        batch.append(pending)
+                    } else {
+                        rest.append(pending)
+                    }
+                }
+                state.queue = rest
+                return batch
+            }
+            guard !batch.isEmpty else { return }
+            let results = await write(batch.map(\.request))
+            for (pending, result) in zip(batch, results) { pending.complete(result) }
+        }
+    }
+
+    private func write(_ requests: [AppendRequest]) async -> [Result<AppendResult, any Error>] {
+        do {
+            return try await client.withConnection { try await EventStore.execute(requests, on: $0) }
+        } catch {
+            guard requests.count > 1 else { return [.failure(error)] }
+            var results: [Result<AppendResult, any Error>] = []
+            for request in requests {
+                do {
+                    results.append(try await client.withConnection { try await EventStore.execute([request], on: $0)[0] })
+                } catch {
+                    results.append(.failure(error))
+                }
+            }
+            return results
+        }
+    }
+}
+
+/// A submitted append waiting for its answer.
+final class PendingAppend: Sendable {
+    let request: AppendRequest
+
+    private enum Slot {
+        case waiting(CheckedContinuation<AppendResult, any Error>?)
+        case done(Result<AppendResult, any Error>)
+    }
+
+    private let slot = Mutex(Slot.waiting(nil))
+
+    init(request: AppendRequest) {
+        self.request = request
+    }
+
+    func complete(_ result: Result<AppendResult, any Error>) {
+        let continuation = slot.withLock { slot -> CheckedContinuation<AppendResult, any Error>? in
+            defer { slot = .done(result) }
+            if case .waiting(let continuation) = slot { return continuation }
+            return nil
+        }
+        continuation?.resume(with: result)
+    }
+
+    func result() async throws -> AppendResult {
+        try await withCheckedThrowingContinuation { continuation in
+            let ready = slot.withLock { slot -> Result<AppendResult, any Error>? in
+                if case .done(let result) = slot { return result }
+                slot = .waiting(continuation)
+                return nil
+            }
+            if let ready { continuation.resume(with: ready) }
+        }
+    }
+}
