@@ -1,0 +1,28 @@
+# Baton: the two set-up commands are `make run` and `make test`.
+SWIFT ?= swift
+BATOND_ARGS ?=
+
+.PHONY: setup build run test bench clean-data
+
+setup:
+	@scripts/setup.sh
+
+build: setup
+	$(SWIFT) build --product batond
+
+# Builds, then runs batond: on the embedded cluster in .baton/postgres unless DATABASE_URL
+# is set. Ctrl-C stops batond and the cluster it started.
+run: build
+	@exec "$$($(SWIFT) build --show-bin-path)/batond" serve $(BATOND_ARGS)
+
+test: setup
+	$(SWIFT) test
+
+# Release-build benchmarks; prints figures and ratios against baselines measured in the same run.
+bench: setup
+	$(SWIFT) run -c release baton-bench
+	$(SWIFT) run -c release baton-domain-bench
+
+# Deletes the embedded cluster's data (stop batond first).
+clean-data:
+	rm -rf .baton
