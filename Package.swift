@@ -64,6 +64,8 @@ let package = Package(
                 "Postgres",
                 "EventStore",
                 "BatonSchema",
+                "BatonDomain",
+                "BatonAgreementFiles",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -73,6 +75,8 @@ let package = Package(
             name: "batond",
             dependencies: [
                 "BatonServer",
+                "BatonDomain",
+                "BatonAgreementFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

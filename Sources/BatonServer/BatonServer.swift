@@ -1,4 +1,5 @@
-import BatonSchema
+import BatonDomain
+import Foundation
 import EventStore
 import Hummingbird
 import Logging
@@ -6,16 +7,20 @@ import ServiceLifecycle
 
 /// Runs batond: opens the database (starting the embedded cluster when no URL is
 /// configured), applies pending migrations unless told not to, serves HTTP until SIGTERM or
-/// SIGINT, then shuts down gracefully and stops the cluster it started.
+/// SIGINT, then shuts down gracefully and stops the cluster it started. When the
+/// configuration carries agreements, they are applied (recorded as events) before serving.
 public func runServer(
     configuration: ServerConfiguration, logger: Logger,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws {
     try await Database.with(configuration.database, maximumConnections: configuration.maximumConnections, logger: logger) { database in
         if configuration.migrateOnStart {
-            let applied = try await Migrator(client: database.client, migrations: BatonSchema.migrations, logger: logger).migrate()
-            if !applied.isEmpty {
-                logger.info("applied migrations", metadata: ["names": "\(applied.joined(separator: ", "))"])
+            try await database.migrateIfNeeded(logger: logger)
+        }
+        if let agreements = configuration.agreements {
+            let changes = try await AgreementCatalog(store: database.eventStore).apply(agreements, actor: "system", at: Date())
+            for change in changes {
+                logger.info("agreements: \(change)")
             }
         }
         let app = buildApplication(

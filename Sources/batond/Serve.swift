@@ -1,5 +1,8 @@
 import ArgumentParser
+import BatonAgreementFiles
+import BatonDomain
 import BatonServer
+import Foundation
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -7,6 +10,7 @@ struct Serve: AsyncParsableCommand {
         discussion: """
             Examples:
               batond serve                       # embedded cluster in .baton/postgres, port 8080
+              batond serve --agreements deploy/examples/agreements.yaml
               DATABASE_URL=postgresql://baton@db/baton batond serve --port 9000
             """)
 
@@ -24,11 +28,25 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("max-connections"), help: "The most database connections to open.")
     var maximumConnections = 10
 
+    @Option(help: ArgumentHelp("An agreements file to apply before serving (see `batond agreements apply`).", valueName: "file"))
+    var agreements: String?
+
     func run() async throws {
+        // Read and validate the file before touching the database: a bad file stops here,
+        // listing every problem.
+        var agreementSet: AgreementSet?
+        if let agreements {
+            do {
+                agreementSet = try AgreementsFile.load(contentsOf: URL(fileURLWithPath: agreements))
+            } catch {
+                FileHandle.standardError.write(Data("\(error)\n".utf8))
+                throw ExitCode.validationFailure
+            }
+        }
         let logger = database.makeLogger()
         let configuration = ServerConfiguration(
             database: database.database, host: host, port: port, migrateOnStart: !noMigrate,
-            maximumConnections: maximumConnections)
+            maximumConnections: maximumConnections, agreements: agreementSet)
         try await runServer(configuration: configuration, logger: logger) { port in
             logger.info("batond is serving", metadata: ["address": "http://\(host):\(port)"])
         }

@@ -116,4 +116,34 @@ struct BatondProcessTests {
             #expect(broken.output.contains("broken at position 4"))
         }
     }
+
+    @Test("agreements apply records the example file once; list shows it; a broken file is refused with every problem")
+    func agreements() async throws {
+        let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("deploy/examples/agreements.yaml").path
+        try await TestDatabase.withFresh { db async throws in
+            let env = ["DATABASE_URL": db.connectionString]
+            let first = try await Batond.run(["agreements", "apply", example, "--actor", "admin:ada"], environment: env)
+            #expect(first.status == 0, "\(first.output)")
+            #expect(first.output.contains("registered  northwind-helpdesk (version 1)"))
+            let again = try await Batond.run(["agreements", "apply", example], environment: env)
+            #expect(again.output.contains("unchanged   northwind-helpdesk (version 1)"))
+            let list = try await Batond.run(["agreements", "list"], environment: env)
+            #expect(list.status == 0)
+            #expect(list.output.contains("ID"))
+            #expect(list.output.contains("northwind-helpdesk"))
+            #expect(list.output.contains("vendor"))
+
+            let broken = FileManager.default.temporaryDirectory.appendingPathComponent("broken-\(UUID().uuidString).yaml")
+            let text = try String(contentsOfFile: example, encoding: .utf8)
+                .replacingOccurrences(of: "resolution: 4h", with: "resolution: 4 hrs")
+                .replacingOccurrences(of: "precedence: 10", with: "precedence: ten")
+            try text.write(to: broken, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(at: broken) }
+            let refused = try await Batond.run(["agreements", "apply", broken.path], environment: env)
+            #expect(refused.status == 64)
+            #expect(refused.output.contains("\"4 hrs\" is not a duration"))
+            #expect(refused.output.contains("precedence"))
+        }
+    }
 }

@@ -1,3 +1,4 @@
+import BatonDomain
 import Foundation
 
 /// How batond reaches its database and serves HTTP.
@@ -19,11 +20,15 @@ public struct ServerConfiguration: Sendable {
     public var migrateOnStart: Bool
     /// The most database connections batond opens. Default 10.
     public var maximumConnections: Int
+    /// Agreements to apply on start (new agreements and versions are recorded; the rest is
+    /// left alone). Default none.
+    public var agreements: AgreementSet?
 
     public init(
         database: Database, host: String = "127.0.0.1", port: Int = 8080, migrateOnStart: Bool = true,
-        maximumConnections: Int = 10
+        maximumConnections: Int = 10, agreements: AgreementSet? = nil
     ) {
+        self.agreements = agreements
         self.database = database
         self.host = host
         self.port = port

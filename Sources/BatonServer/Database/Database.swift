@@ -1,3 +1,4 @@
+import BatonSchema
 import EventStore
 import Logging
 import Postgres
@@ -57,4 +58,12 @@ public struct Database: Sendable {
     }
 
     public var eventStore: EventStore { EventStore(client: client) }
+
+    /// Applies pending migrations, logging what it applied.
+    public func migrateIfNeeded(logger: Logger) async throws {
+        let applied = try await Migrator(client: client, migrations: BatonSchema.migrations, logger: logger).migrate()
+        if !applied.isEmpty {
+            logger.info("applied migrations", metadata: ["names": "\(applied.joined(separator: ", "))"])
+        }
+    }
 }

@@ -1,0 +1,76 @@
+import BatonAgreementFiles
+import BatonDomain
+import BatonServer
+import Foundation
+import TestSupport
+import Testing
+
+let exampleAgreements = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("deploy/examples/agreements.yaml")
+
+@Suite("Agreements are recorded as events")
+struct AgreementCatalogTests {
+    let now = Date(timeIntervalSince1970: 1_790_000_000)
+
+    @Test("applying the example file registers every agreement with every version; applying it again adds nothing")
+    func applyTwice() async throws {
+        let set = try AgreementsFile.load(contentsOf: exampleAgreements)
+        try await TestDatabase.withFresh { db async throws in
+            let catalog = AgreementCatalog(store: db.eventStore)
+            let first = try await catalog.apply(set, actor: "admin:ada", at: now)
+            let ids = Set(set.agreements.map(\.id))
+            #expect(Set(first.map(\.agreementId)) == ids)
+            #expect(first.allSatisfy { $0.action == .registered })
+            for change in first {
+                #expect(change.versions == set.agreements.filter { $0.id == change.agreementId }.map(\.version).sorted())
+            }
+            let head = try await db.eventStore.headPosition()
+            #expect(head == Int64(set.agreements.count))
+
+            let second = try await catalog.apply(set, actor: "admin:ada", at: now)
+            #expect(second.allSatisfy { $0.action == .unchanged })
+            #expect(try await db.eventStore.headPosition() == head)
+
+            let stored = try await catalog.agreements()
+            #expect(stored == set.agreements.sorted { ($0.id, $0.version) < ($1.id, $1.version) })
+            let events = try await db.eventStore.readStream(AgreementCatalog.streamName(agreementId: "northwind-helpdesk"))
+            #expect(events.map(\.type) == ["AgreementRegistered"])
+            #expect(events.first?.actor == "admin:ada")
+        }
+    }
+
+    @Test("a new version in the file is recorded as an amendment of that agreement only")
+    func amendment() async throws {
+        var set = try AgreementsFile.load(contentsOf: exampleAgreements)
+        try await TestDatabase.withFresh { db async throws in
+            let catalog = AgreementCatalog(store: db.eventStore)
+            _ = try await catalog.apply(set, actor: "admin:ada", at: now)
+            var next = try #require(set.agreements.first { $0.id == "northwind-helpdesk" })
+            next.version += 1
+            next.precedence += 5
+            set.agreements.append(next)
+            let changes = try await catalog.apply(set, actor: "admin:ada", at: now)
+            #expect(changes.filter { $0.action != .unchanged } == [
+                .init(agreementId: "northwind-helpdesk", action: .amended, versions: [next.version], latestVersion: next.version),
+            ])
+            let events = try await db.eventStore.readStream(AgreementCatalog.streamName(agreementId: "northwind-helpdesk"))
+            #expect(events.map(\.type) == ["AgreementRegistered", "AgreementAmended"])
+        }
+    }
+
+    @Test("two admins applying the same file at once record each version exactly once")
+    func concurrentApply() async throws {
+        let set = try AgreementsFile.load(contentsOf: exampleAgreements)
+        try await TestDatabase.withFresh(maximumConnections: 6) { db async throws in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for admin in ["admin:ada", "admin:grace"] {
+                    group.addTask { _ = try await AgreementCatalog(store: db.eventStore).apply(set, actor: admin, at: now) }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try await db.eventStore.headPosition() == Int64(set.agreements.count))
+            #expect(try await AgreementCatalog(store: db.eventStore).agreements().count == set.agreements.count)
+        }
+    }
+}
