@@ -86,19 +86,25 @@ final class TestServer: Sendable {
         return connectionString.contains("://") ? connectionString : "\(connectionString) dbname=\(database)"
     }
 
-    private static let instance = Mutex<Task<TestServer, any Error>?>(nil)
+    /// Starts the server once, however many tests ask at the same moment.
+    private actor Registry {
+        private var starting: Task<TestServer, any Error>?
 
-    static func shared() async throws -> TestServer {
-        let task = instance.withLock { task in
-            if let task { return task }
-            let created = Task { try await start() }
-            task = created
-            return created
+        func server() async throws -> TestServer {
+            if let starting { return try await starting.value }
+            let task = Task { try await TestServer.start() }
+            starting = task
+            return try await task.value
         }
-        return try await task.value
     }
 
-    private static func start() async throws -> TestServer {
+    private static let registry = Registry()
+
+    static func shared() async throws -> TestServer {
+        try await registry.server()
+    }
+
+    fileprivate static func start() async throws -> TestServer {
         if let url = ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty {
             return TestServer(connectionString: url, embeddedDirectory: nil)
         }
