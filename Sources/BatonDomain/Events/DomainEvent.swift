@@ -64,6 +64,14 @@ public struct EventDecodingError: Error, Sendable, Hashable, CustomStringConvert
     /// The decoder's message (may mention field names, never values).
     public var detail: String
 
+    /// Creates an error.
+    public init(code: Code, typeName: String, schemaVersion: Int, detail: String) {
+        self.code = code
+        self.typeName = typeName
+        self.schemaVersion = schemaVersion
+        self.detail = detail
+    }
+
     public var description: String {
         switch code {
         case .unknownType: "unknown event type \(typeName) (schema version \(schemaVersion))"

@@ -1,0 +1,73 @@
+import BatonDomain
+import BatonServer
+import EventStore
+import Foundation
+import TestSupport
+import Testing
+
+@Suite("Tickets are recorded with their numbers, once per external ticket")
+struct TicketStoreTests {
+    let opened = Date(timeIntervalSince1970: 1_773_151_200)  // 2026-03-10 14:00 UTC
+
+    func firstEvents(ticketId: UUID, number: String, reference: String) throws -> [Stamped<TicketEvent>] {
+        let decider = TicketDecider()
+        let details = TicketDetails(
+            source: "portal", externalReference: reference, requester: "jdoe@riverside.gov", site: "city-hall", department: "parks",
+            category: .helpDesk, subcategory: nil, impact: .medium, urgency: .high,
+            subject: "Cannot log in to the permit system", description: "Password reset did not help.")
+        let open = try decider.decide(.open(OpenTicket(ticketId: ticketId, number: number, details: details)), state: nil, by: .ingest("portal"), at: opened)
+        let state = open.reduce(nil) { TicketDecider.evolve($0, $1) }
+        let assignment = QueueAssignment(queue: "service-desk", agreementId: "service-desk-ola", agreementVersion: 1)
+        let route = try decider.decide(.route(RoutingDecision(assignment: assignment, considerations: []), cause: .opened), state: state, by: .system, at: opened)
+        return open + route
+    }
+
+    @Test("a recorded ticket's events read back as the domain wrote them, and its number finds it")
+    func recordAndRead() async throws {
+        try await TestDatabase.withFresh { db async throws in
+            let tickets = TicketStore(store: db.eventStore)
+            let number = try await tickets.allocateNumber()
+            #expect(number == "T-1000")
+            let id = UUID()
+            let events = try firstEvents(ticketId: id, number: number, reference: "INC0000045")
+            let outcome = try await tickets.recordNewTicket(
+                ticketId: id, number: number, source: "portal", externalReference: "INC0000045", openedAt: opened, events: events)
+            guard case .recorded(let result) = outcome else { Issue.record("not recorded: \(outcome)"); return }
+            #expect(result.streamVersion == Int64(events.count))
+            #expect(try await tickets.events(of: id) == events)
+            #expect(try await tickets.ticketId(number: "T-1000") == id)
+            #expect(try await tickets.ticketId(number: "1000") == id)
+            #expect(try await tickets.ticketId(number: "T-9999") == nil)
+            #expect(try await tickets.ticketId(number: "banana") == nil)
+            let state = TicketDecider.fold(try await tickets.events(of: id))
+            #expect(state?.number == "T-1000")
+        }
+    }
+
+    @Test("eight racing ingests of one external ticket record it once; the others learn its number")
+    func deduplicatesExternalReference() async throws {
+        try await TestDatabase.withFresh(maximumConnections: 8) { db async throws in
+            let tickets = TicketStore(store: db.eventStore)
+            let outcomes = try await withThrowingTaskGroup(of: TicketStore.RecordOutcome.self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        let number = try await tickets.allocateNumber()
+                        let id = UUID()
+                        return try await tickets.recordNewTicket(
+                            ticketId: id, number: number, source: "portal", externalReference: "INC0000062", openedAt: opened,
+                            events: try firstEvents(ticketId: id, number: number, reference: "INC0000062"))
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let recorded = outcomes.compactMap { if case .recorded(let r) = $0 { r } else { nil } }
+            let duplicates = outcomes.compactMap { if case .duplicate(let number, let id) = $0 { (number, id) } else { nil } }
+            #expect(recorded.count == 1)
+            #expect(duplicates.count == 7)
+            let winner = try #require(try await tickets.existing(source: "portal", externalReference: "INC0000062"))
+            #expect(duplicates.allSatisfy { $0.0 == winner.number && $0.1 == winner.ticketId })
+            let streams = try await db.client.query("SELECT count(*) FROM event_streams WHERE stream LIKE 'ticket-%'")[0].decode(Int.self, at: 0)
+            #expect(streams == 1)
+        }
+    }
+}
