@@ -66,6 +66,7 @@ let package = Package(
                 "BatonSchema",
                 "BatonDomain",
                 "BatonAgreementFiles",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -146,4 +146,26 @@ struct BatondProcessTests {
             #expect(refused.output.contains("precedence"))
         }
     }
+
+    @Test("tokens create prints the token once; list shows it without the secret; revoke by id prefix")
+    func tokens() async throws {
+        try await TestDatabase.withFresh { db async throws in
+            let env = ["DATABASE_URL": db.connectionString]
+            let created = try await Batond.run(["tokens", "create", "--role", "vendor", "--vendor", "northwind", "--name", "Northwind integration"], environment: env)
+            #expect(created.status == 0, "\(created.output)")
+            let token = try #require(created.output.split(separator: "\n").first { $0.hasPrefix("baton_") }.map(String.init))
+            #expect(created.output.contains("cannot be shown again"))
+            let list = try await Batond.run(["tokens", "list"], environment: env)
+            #expect(list.output.contains("northwind"))
+            #expect(list.output.contains("Northwind integration"))
+            #expect(!list.output.contains(token))
+            let id = try #require(list.output.split(separator: "\n").dropFirst().first?.split(separator: " ").first.map(String.init))
+            let revoked = try await Batond.run(["tokens", "revoke", id], environment: env)
+            #expect(revoked.status == 0)
+            #expect(revoked.output.contains("revoked"))
+            let missing = try await Batond.run(["tokens", "create", "--role", "vendor", "--name", "No vendor"], environment: env)
+            #expect(missing.status == 64)
+            #expect(missing.output.contains("a vendor token needs a vendor id (--vendor)"))
+        }
+    }
 }
