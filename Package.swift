@@ -46,6 +46,10 @@ let package = Package(
             name: "BatonAgreementFiles",
             dependencies: ["BatonDomain", .product(name: "Yams", package: "Yams")]
         ),
+        .target(
+            name: "BatonImport",
+            dependencies: ["BatonDomain", .product(name: "Yams", package: "Yams")]
+        ),
         .executableTarget(name: "baton-domain-bench", dependencies: ["BatonDomain"]),
         .executableTarget(name: "schema-embedder"),
         .plugin(
@@ -66,6 +70,7 @@ let package = Package(
                 "BatonSchema",
                 "BatonDomain",
                 "BatonAgreementFiles",
+                "BatonImport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -78,6 +83,7 @@ let package = Package(
                 "BatonServer",
                 "BatonDomain",
                 "BatonAgreementFiles",
+                "BatonImport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -98,6 +104,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "BatonAgreementFilesTests", dependencies: ["BatonAgreementFiles", "BatonDomain"]),
+        .testTarget(name: "BatonImportTests", dependencies: ["BatonImport", "BatonDomain"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "TestSupport"]),
         .testTarget(

@@ -7,15 +7,22 @@ public struct RoutingDecision: Sendable, Hashable {
     public var assignment: QueueAssignment
     /// Every agreement considered, in the order they were ranked or skipped.
     public var considerations: [RoutingConsideration]
+    /// Why the ticket went there, when the placement was not decided by ``route(_:agreements:load:at:defaultQueue:)``
+    /// (for example, an import replaying another system's history).
+    public var placementReason: String?
 
     /// Creates a decision.
-    public init(assignment: QueueAssignment, considerations: [RoutingConsideration]) {
+    public init(assignment: QueueAssignment, considerations: [RoutingConsideration], placementReason: String? = nil) {
         self.assignment = assignment
         self.considerations = considerations
+        self.placementReason = placementReason
     }
 
     /// One sentence for people: where, and why.
     public var summary: String {
+        if let placementReason {
+            return "Placed in \(assignment.queue): \(placementReason)"
+        }
         if let chosen = considerations.first(where: { $0.outcome == .chosen }) {
             return "Routed to \(assignment.queue): \(chosen.explanation)"
         }

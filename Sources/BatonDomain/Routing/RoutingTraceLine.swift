@@ -36,4 +36,6 @@ public enum RoutingCause: String, Codable, Sendable, Hashable, CaseIterable {
     case breach
     /// Reopened, or any other manual re-route.
     case manual
+    /// Replayed from another system's history by an import.
+    case imported
 }
