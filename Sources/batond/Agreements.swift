@@ -75,10 +75,7 @@ struct Agreements: AsyncParsableCommand {
                     "\(formatter.string(from: agreement.effectiveFrom)) – \(agreement.effectiveTo.map { formatter.string(from: $0) } ?? "")",
                 ]
             }
-            let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
-            for row in rows {
-                print(zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ").trimmingCharacters(in: .whitespaces))
-            }
+            printTable(rows)
         }
     }
 }

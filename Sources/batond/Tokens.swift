@@ -90,10 +90,7 @@ struct Tokens: AsyncParsableCommand {
                     record.hint + "…", formatter.string(from: record.createdAt), record.revokedAt.map { formatter.string(from: $0) } ?? "-",
                 ]
             }
-            let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
-            for row in rows {
-                print(zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ").trimmingCharacters(in: .whitespaces))
-            }
+            printTable(rows)
         }
     }
 

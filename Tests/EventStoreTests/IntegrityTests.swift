@@ -6,6 +6,15 @@ import Testing
 
 @Suite("EventStore: hash chain")
 struct IntegrityTests {
+    /// Runs `sql` as the superuser with triggers switched off: tampering behind the log's back.
+    func tamper(_ db: TestDatabase.Fresh, _ sql: String) async throws {
+        try await db.client.withConnection { connection in
+            try await connection.executeScript("SET session_replication_role = replica")
+            try await connection.executeScript(sql)
+            try await connection.executeScript("RESET session_replication_role")
+        }
+    }
+
     func fill(_ store: EventStore, count: Int) async throws {
         for n in 0..<count {
             _ = try await store.append(to: "ticket-\(n % 4)", expectedVersion: .any, events: [event("TicketCommented", "note \(n)")])
@@ -31,11 +40,7 @@ struct IntegrityTests {
     func tamperedData() async throws {
         try await TestDatabase.withFresh { db async throws in
             try await fill(db.eventStore, count: 10)
-            try await db.client.withConnection { connection in
-                try await connection.executeScript("SET session_replication_role = replica")  // superuser: triggers off
-                try await connection.execute("UPDATE events SET data = \(PostgresRawJSON(bytes: Array(#"{"body":"forged"}"#.utf8))) WHERE position = 7")
-                try await connection.executeScript("RESET session_replication_role")
-            }
+            try await tamper(db, #"UPDATE events SET data = '{"body":"forged"}' WHERE position = 7"#)
             let report = try await db.eventStore.verify(batchSize: 3)
             #expect(report.firstBreak?.position == 7)
             #expect(report.eventCount == 6)
@@ -47,32 +52,21 @@ struct IntegrityTests {
     func forgedHashesAndDeletions() async throws {
         try await TestDatabase.withFresh { db async throws in
             try await fill(db.eventStore, count: 6)
-            try await db.client.withConnection { connection in
-                try await connection.executeScript("SET session_replication_role = replica")
-                // Forge the actor and recompute the content hash so position 3 looks consistent.
-                try await connection.execute("UPDATE events SET actor = 'agent:mallory', content_hash = sha256('x'::bytea) WHERE position = 3")
-                try await connection.executeScript("RESET session_replication_role")
-            }
+            // Forge the actor and replace the content hash too, so the row's own hash check
+            // cannot be what catches it... the chain does.
+            try await tamper(db, "UPDATE events SET actor = 'agent:mallory', content_hash = sha256('x'::bytea) WHERE position = 3")
             #expect(try await db.eventStore.verify().firstBreak?.position == 3)
         }
         try await TestDatabase.withFresh { db async throws in
             try await fill(db.eventStore, count: 6)
-            try await db.client.withConnection { connection in
-                try await connection.executeScript("SET session_replication_role = replica")
-                try await connection.execute("DELETE FROM events WHERE position = 4")
-                try await connection.executeScript("RESET session_replication_role")
-            }
+            try await tamper(db, "DELETE FROM events WHERE position = 4")
             let report = try await db.eventStore.verify()
             #expect(report.firstBreak?.position == 4)
             #expect(report.firstBreak?.reason.contains("missing") == true)
         }
         try await TestDatabase.withFresh { db async throws in
             try await fill(db.eventStore, count: 6)
-            try await db.client.withConnection { connection in
-                try await connection.executeScript("SET session_replication_role = replica")
-                try await connection.execute("DELETE FROM events WHERE position = 6")
-                try await connection.executeScript("RESET session_replication_role")
-            }
+            try await tamper(db, "DELETE FROM events WHERE position = 6")
             let report = try await db.eventStore.verify()
             #expect(report.firstBreak?.position == 6)
             #expect(report.firstBreak?.reason.contains("events were removed") == true)
