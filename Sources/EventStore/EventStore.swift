@@ -134,6 +134,13 @@ public final class EventStore: Sendable {
         EventBatches(store: self, after: position, batchSize: batchSize)
     }
 
+    /// The events a command appended, in order; empty when no append named this command id.
+    public func events(ofCommand commandId: UUID) async throws -> [RecordedEvent] {
+        try await client.query("""
+            SELECT \(unescaped: RecordedEvent.columns) FROM events WHERE command_id = \(commandId) ORDER BY position
+            """).map(RecordedEvent.init(row:))
+    }
+
     /// The position of the last event in the log (0 when empty).
     public func headPosition() async throws -> Int64 {
         try await client.query("SELECT position FROM event_log_head").first?.decode(Int64.self, at: 0) ?? 0

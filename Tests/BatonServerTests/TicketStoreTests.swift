@@ -7,20 +7,7 @@ import Testing
 
 @Suite("Tickets are recorded with their numbers, once per external ticket")
 struct TicketStoreTests {
-    let opened = Date(timeIntervalSince1970: 1_773_151_200)  // 2026-03-10 14:00 UTC
-
-    func firstEvents(ticketId: UUID, number: String, reference: String) throws -> [Stamped<TicketEvent>] {
-        let decider = TicketDecider()
-        let details = TicketDetails(
-            source: "portal", externalReference: reference, requester: "jdoe@riverside.gov", site: "city-hall", department: "parks",
-            category: .helpDesk, subcategory: nil, impact: .medium, urgency: .high,
-            subject: "Cannot log in to the permit system", description: "Password reset did not help.")
-        let open = try decider.decide(.open(OpenTicket(ticketId: ticketId, number: number, details: details)), state: nil, by: .ingest("portal"), at: opened)
-        let state = open.reduce(nil) { TicketDecider.evolve($0, $1) }
-        let assignment = QueueAssignment(queue: "service-desk", agreementId: "service-desk-ola", agreementVersion: 1)
-        let route = try decider.decide(.route(RoutingDecision(assignment: assignment, considerations: []), cause: .opened), state: state, by: .system, at: opened)
-        return open + route
-    }
+    let opened = ticketOpenedAt
 
     @Test("a recorded ticket's events read back as the domain wrote them, and its number finds it")
     func recordAndRead() async throws {

@@ -1,0 +1,84 @@
+import BatonDomain
+import EventStore
+import Foundation
+
+/// Runs commands against tickets: read the ticket's events, decide with the domain, append
+/// what was decided with the stream's version as the expected version.
+///
+/// When another writer appended first, the command is decided again against the new state:
+/// if it still applies (two agents commenting at once) it goes through; if it no longer does
+/// (two agents accepting at once) the domain's ``TicketError`` says why. A command retried
+/// with the same command id answers as the first time did, even if the ticket moved on since.
+public struct TicketCommands: Sendable {
+    public let tickets: TicketStore
+    public let decider: TicketDecider
+    /// How many times a command is decided again after losing a race. Default 5.
+    public var maximumAttempts = 5
+
+    public init(tickets: TicketStore, decider: TicketDecider = TicketDecider()) {
+        self.tickets = tickets
+        self.decider = decider
+    }
+
+    /// What a command did.
+    public struct Outcome: Sendable, Equatable {
+        /// The events the command appended (empty when it changed nothing).
+        public var events: [Stamped<TicketEvent>]
+        /// The ticket after the command.
+        public var ticket: Ticket
+        /// True when this command id had been executed before: nothing new was appended.
+        public var isDuplicate: Bool
+    }
+
+    /// No ticket has this id.
+    public struct TicketNotFound: Error, Sendable, Equatable, CustomStringConvertible {
+        public var ticketId: UUID
+        public var description: String { "no ticket has id \(ticketId.uuidString.lowercased())" }
+    }
+
+    /// Executes `command` on the ticket by `actor` at `now`.
+    ///
+    /// - Throws: ``TicketNotFound``; ``TicketError`` when the domain refuses the command;
+    ///   `WrongExpectedVersion` when the ticket kept changing through every attempt.
+    public func execute(
+        _ command: TicketCommand, on ticketId: UUID, by actor: Actor, at now: Date, commandId: UUID? = nil
+    ) async throws -> Outcome {
+        if let commandId, let earlier = try await answerAgain(commandId, ticketId: ticketId) {
+            return earlier
+        }
+        let stream = TicketStore.streamName(ticketId)
+        var attempt = 0
+        while true {
+            attempt += 1
+            let recorded = try await tickets.store.readStream(stream)
+            let history = try recorded.map(TicketStore.decode)
+            guard let state = TicketDecider.fold(history), let version = recorded.last?.streamVersion else {
+                throw TicketNotFound(ticketId: ticketId)
+            }
+            let decided = try decider.decide(command, state: state, by: actor, at: now)
+            guard !decided.isEmpty else {
+                return Outcome(events: [], ticket: state, isDuplicate: false)
+            }
+            do {
+                let result = try await tickets.store.append(
+                    to: stream, expectedVersion: .exact(version), events: try decided.map(TicketStore.newEvent), commandId: commandId)
+                if result.isDuplicate, let commandId, let earlier = try await answerAgain(commandId, ticketId: ticketId) {
+                    return earlier  // the same command raced itself and the other attempt won
+                }
+                let ticket = decided.reduce(state) { TicketDecider.evolve($0, $1) } ?? state
+                return Outcome(events: decided, ticket: ticket, isDuplicate: false)
+            } catch let conflict as WrongExpectedVersion {
+                if attempt >= maximumAttempts { throw conflict }
+            }
+        }
+    }
+
+    /// The first answer to a command id already executed on this ticket, if any.
+    private func answerAgain(_ commandId: UUID, ticketId: UUID) async throws -> Outcome? {
+        let earlier = try await tickets.store.events(ofCommand: commandId)
+        guard let last = earlier.last, last.stream == TicketStore.streamName(ticketId) else { return nil }
+        let history = try await tickets.store.readStream(last.stream).filter { $0.streamVersion <= last.streamVersion }
+        guard let ticket = TicketDecider.fold(try history.map(TicketStore.decode)) else { return nil }
+        return Outcome(events: try earlier.map(TicketStore.decode), ticket: ticket, isDuplicate: true)
+    }
+}
