@@ -16,6 +16,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-openapi-generator", from: "1.14.3"),
+        .package(url: "https://github.com/apple/swift-openapi-runtime", from: "1.13.4"),
+        .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird", from: "2.1.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
@@ -51,9 +54,26 @@ let package = Package(
             dependencies: ["BatonDomain", .product(name: "Yams", package: "Yams")]
         ),
         .executableTarget(name: "baton-domain-bench", dependencies: ["BatonDomain"]),
+        .target(
+            name: "BatonAPI",
+            dependencies: [.product(name: "OpenAPIRuntime", package: "swift-openapi-runtime")],
+            // The generated sources declare `public import` in every file, including files that
+            // happen not to use an import publicly; the compiler's warnings about that are the
+            // generator's, not ours, and this module holds nothing else of note.
+            swiftSettings: [.unsafeFlags(["-suppress-warnings"])],
+            plugins: [
+                .plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator"),
+                "EmbedOpenAPIDocument",
+            ]
+        ),
         .executableTarget(name: "schema-embedder"),
         .plugin(
             name: "EmbedSchema",
+            capability: .buildTool(),
+            dependencies: ["schema-embedder"]
+        ),
+        .plugin(
+            name: "EmbedOpenAPIDocument",
             capability: .buildTool(),
             dependencies: ["schema-embedder"]
         ),
@@ -71,6 +91,8 @@ let package = Package(
                 "BatonDomain",
                 "BatonAgreementFiles",
                 "BatonImport",
+                "BatonAPI",
+                .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -23,7 +23,7 @@ public func runServer(
                 logger.info("agreements: \(change)")
             }
         }
-        let app = buildApplication(
+        let app = try buildApplication(
             client: database.client, host: configuration.host, port: configuration.port, logger: logger,
             onServerRunning: onServerRunning)
         let services = ServiceGroup(

@@ -13,7 +13,7 @@ struct HTTPTests {
     @Test("/healthz answers ok without touching the database")
     func healthz() async throws {
         try await TestDatabase.withFresh { db async throws in
-            let app = buildApplication(client: db.client, host: "127.0.0.1", port: 0, logger: logger)
+            let app = try buildApplication(client: db.client, host: "127.0.0.1", port: 0, logger: logger)
             try await app.test(.live) { client in
                 try await client.execute(uri: "/healthz", method: .get) { response in
                     #expect(response.status == .ok)
@@ -26,7 +26,7 @@ struct HTTPTests {
     @Test("/readyz is 200 when the database answers and the schema is current")
     func ready() async throws {
         try await TestDatabase.withFresh { db async throws in
-            let app = buildApplication(client: db.client, host: "127.0.0.1", port: 0, logger: logger)
+            let app = try buildApplication(client: db.client, host: "127.0.0.1", port: 0, logger: logger)
             try await app.test(.live) { client in
                 try await client.execute(uri: "/readyz", method: .get) { response in
                     #expect(response.status == .ok)
@@ -41,7 +41,7 @@ struct HTTPTests {
     @Test("/readyz is 503 and lists what is pending when migrations are not applied")
     func pendingMigrations() async throws {
         try await TestDatabase.withFresh(migrated: false) { db async throws in
-            let app = buildApplication(client: db.client, host: "127.0.0.1", port: 0, logger: logger)
+            let app = try buildApplication(client: db.client, host: "127.0.0.1", port: 0, logger: logger)
             try await app.test(.live) { client in
                 try await client.execute(uri: "/readyz", method: .get) { response in
                     #expect(response.status == .serviceUnavailable)

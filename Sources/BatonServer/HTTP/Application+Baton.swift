@@ -1,6 +1,10 @@
+import BatonAPI
+import EventStore
+import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import OpenAPIHummingbird
 import Postgres
 
 /// Builds batond's HTTP application.
@@ -8,11 +12,16 @@ import Postgres
 /// - `GET /healthz`: the process is up (never touches the database).
 /// - `GET /readyz`: 200 when the database answers and migrations are applied, else 503,
 ///   with a JSON report either way.
+/// - `GET /openapi.yaml`: the API document the `/v1/` routes are generated from.
+/// - `/v1/…`: the API of `openapi.yaml`, for callers with a bearer token.
 public func buildApplication(
     client: PostgresClient, host: String, port: Int, logger: Logger,
+    now: @escaping @Sendable () -> Date = { Date() },
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-) -> some ApplicationProtocol {
+) throws -> some ApplicationProtocol {
     let router = Router()
+    router.add(middleware: AuthenticationMiddleware(tokens: TokenStore(client: client)))
+    router.add(middleware: RequestDecodingMiddleware())
     router.get("/healthz") { _, _ in
         "ok\n"
     }
@@ -21,6 +30,14 @@ public func buildApplication(
         let report = await readiness.check()
         return EditedResponse(status: report.isReady ? .ok : .serviceUnavailable, response: report)
     }
+    router.get("/openapi.yaml") { _, _ in
+        Response(
+            status: .ok, headers: [.contentType: "application/yaml"],
+            body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
+    }
+    let tickets = TicketStore(store: EventStore(client: client, logger: logger))
+    let api = BatonAPIService(tickets: tickets, commands: TicketCommands(tickets: tickets), logger: logger, now: now)
+    try api.registerHandlers(on: router)
     return Application(
         router: router,
         configuration: .init(address: .hostname(host, port: port), serverName: "batond"),

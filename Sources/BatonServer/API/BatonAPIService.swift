@@ -1,0 +1,196 @@
+import BatonAPI
+import BatonDomain
+import Crypto
+import EventStore
+import Foundation
+import Logging
+import OpenAPIRuntime
+
+/// The HTTP API of `openapi.yaml`: each generated operation, implemented over the ticket
+/// streams. Reads fold the ticket from its events; actions run through ``TicketCommands``.
+struct BatonAPIService: APIProtocol {
+    let tickets: TicketStore
+    let commands: TicketCommands
+    let logger: Logger
+    let now: @Sendable () -> Date
+
+    // MARK: - Identity
+
+    func whoami(_ input: Operations.Whoami.Input) async throws -> Operations.Whoami.Output {
+        do {
+            let principal = try caller()
+            return .ok(.init(body: .json(.init(
+                name: principal.name, role: .init(rawValue: principal.role.rawValue) ?? .auditor, subject: principal.subject,
+                actor: principal.actor?.rawValue ?? "auditor"))))
+        } catch {
+            return .default(statusCode: problem(error).status, problem(error).response)
+        }
+    }
+
+    // MARK: - Reads
+
+    func getTicket(_ input: Operations.GetTicket.Input) async throws -> Operations.GetTicket.Output {
+        do {
+            let (_, ticket) = try await visibleTicket(input.path.number, for: try caller())
+            return .ok(.init(body: .json(Self.document(ticket))))
+        } catch {
+            let problem = problem(error)
+            return .default(statusCode: problem.status, problem.response)
+        }
+    }
+
+    func getTicketEvents(_ input: Operations.GetTicketEvents.Input) async throws -> Operations.GetTicketEvents.Output {
+        do {
+            let (id, _) = try await visibleTicket(input.path.number, for: try caller())
+            let recorded = try await tickets.store.readStream(TicketStore.streamName(id))
+            return .ok(.init(body: .json(.init(events: try recorded.map(Self.document)))))
+        } catch {
+            let problem = problem(error)
+            return .default(statusCode: problem.status, problem.response)
+        }
+    }
+
+    // MARK: - Actions
+
+    func acceptTicket(_ input: Operations.AcceptTicket.Input) async throws -> Operations.AcceptTicket.Output {
+        await act(input.path.number, key: input.headers.idempotencyKey) { _ in .accept }
+            .map(Operations.AcceptTicket.Output.ok, Operations.AcceptTicket.Output.default)
+    }
+
+    func startTicket(_ input: Operations.StartTicket.Input) async throws -> Operations.StartTicket.Output {
+        await act(input.path.number, key: input.headers.idempotencyKey) { _ in .startWork }
+            .map(Operations.StartTicket.Output.ok, Operations.StartTicket.Output.default)
+    }
+
+    func commentOnTicket(_ input: Operations.CommentOnTicket.Input) async throws -> Operations.CommentOnTicket.Output {
+        guard case .json(let body) = input.body else { preconditionFailure("the API document allows only JSON") }
+        return await act(input.path.number, key: input.headers.idempotencyKey) { _ in
+            let text = body.body.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !text.isEmpty, body.body.count <= 20_000 else { throw APIProblem.invalid("body", "a comment of 1 to 20000 characters") }
+            return .comment(body.body, visibility: body.visibility == .requester ? .requester : .internal)
+        }
+        .map(Operations.CommentOnTicket.Output.ok, Operations.CommentOnTicket.Output.default)
+    }
+
+    func holdTicket(_ input: Operations.HoldTicket.Input) async throws -> Operations.HoldTicket.Output {
+        guard case .json(let body) = input.body else { preconditionFailure("the API document allows only JSON") }
+        return await act(input.path.number, key: input.headers.idempotencyKey) { now in
+            guard let reason = HoldReason(rawValue: body.reason.rawValue) else { throw APIProblem.invalid("reason", "a hold reason") }
+            if let until = body.until, until <= now { throw APIProblem.invalid("until", "an instant in the future") }
+            return .hold(reason, until: body.until, note: body.note)
+        }
+        .map(Operations.HoldTicket.Output.ok, Operations.HoldTicket.Output.default)
+    }
+
+    func resumeTicket(_ input: Operations.ResumeTicket.Input) async throws -> Operations.ResumeTicket.Output {
+        await act(input.path.number, key: input.headers.idempotencyKey) { _ in .resume }
+            .map(Operations.ResumeTicket.Output.ok, Operations.ResumeTicket.Output.default)
+    }
+
+    func resolveTicket(_ input: Operations.ResolveTicket.Input) async throws -> Operations.ResolveTicket.Output {
+        guard case .json(let body) = input.body else { preconditionFailure("the API document allows only JSON") }
+        return await act(input.path.number, key: input.headers.idempotencyKey) { _ in
+            guard !body.code.trimmingCharacters(in: .whitespaces).isEmpty else { throw APIProblem.invalid("code", "a resolution code such as fixed") }
+            guard !body.note.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw APIProblem.invalid("note", "what was done, for the requester and the auditors") }
+            return .resolve(code: body.code, note: body.note)
+        }
+        .map(Operations.ResolveTicket.Output.ok, Operations.ResolveTicket.Output.default)
+    }
+
+    /// Runs one action for the caller and answers with the ticket after it.
+    private func act(
+        _ number: String, key: String?, _ makeCommand: (Date) throws -> TicketCommand
+    ) async -> ActionAnswer {
+        do {
+            let principal = try caller()
+            guard let actor = principal.actor, principal.role != .ingest else {
+                throw APIProblem.forbidden("a \(principal.role.rawValue) token may read tickets but not act on them")
+            }
+            let (id, _) = try await visibleTicket(number, for: principal)
+            let instant = now()
+            let outcome = try await commands.execute(
+                try makeCommand(instant), on: id, by: actor, at: instant, commandId: key.map { Self.commandId(key: $0, principal: principal) })
+            return .done(.init(body: .json(.init(
+                ticket: Self.document(outcome.ticket), events: outcome.events.map(\.event.typeName), repeated: outcome.isDuplicate))))
+        } catch {
+            let problem = problem(error)
+            return .failed(problem.status, problem.response)
+        }
+    }
+
+    enum ActionAnswer {
+        case done(Components.Responses.ActionDone)
+        case failed(Int, Components.Responses.Problem)
+
+        func map<Output>(_ ok: (Components.Responses.ActionDone) -> Output, _ failure: (Int, Components.Responses.Problem) -> Output) -> Output {
+            switch self {
+            case .done(let done): ok(done)
+            case .failed(let status, let problem): failure(status, problem)
+            }
+        }
+    }
+
+    // MARK: - Access
+
+    private func caller() throws -> Principal {
+        guard let principal = Authentication.principal else { throw APIProblem.unauthenticated }
+        return principal
+    }
+
+    /// The ticket, if it exists and the principal may see it. A vendor sees only tickets in
+    /// its own queues, an ingest source only the tickets it sent; anything else is answered
+    /// exactly as a ticket that does not exist.
+    private func visibleTicket(_ number: String, for principal: Principal) async throws -> (UUID, Ticket) {
+        guard let id = try await tickets.ticketId(number: number),
+              let ticket = TicketDecider.fold(try await tickets.events(of: id))
+        else { throw APIProblem.ticketNotFound(number) }
+        switch principal.role {
+        case .admin, .agent, .auditor:
+            return (id, ticket)
+        case .vendor:
+            guard let vendor = principal.subject, ticket.assignment?.placement.vendorId == vendor else { throw APIProblem.ticketNotFound(number) }
+            return (id, ticket)
+        case .ingest:
+            guard ticket.details.source == principal.subject else { throw APIProblem.ticketNotFound(number) }
+            return (id, ticket)
+        }
+    }
+
+    private func problem(_ error: any Error) -> APIProblem { APIProblem.from(error, logger: logger) }
+
+    /// The command id for an Idempotency-Key: the same key from the same token is the same
+    /// command; from another token it is another.
+    static func commandId(key: String, principal: Principal) -> UUID {
+        var bytes = Array(SHA256.hash(data: Array("\(principal.tokenId.uuidString):\(key)".utf8)).prefix(16))
+        bytes[6] = (bytes[6] & 0x0f) | 0x50  // version 5-style name-based id
+        bytes[8] = (bytes[8] & 0x3f) | 0x80
+        return UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                           bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+    }
+
+    // MARK: - Documents
+
+    static func document(_ ticket: Ticket) -> Components.Schemas.Ticket {
+        let placement = ticket.assignment?.placement
+        let lease = ticket.lease
+        return Components.Schemas.Ticket(
+            id: ticket.id.uuidString.lowercased(), number: ticket.number,
+            status: .init(rawValue: ticket.status.rawValue) ?? .unassigned,
+            priority: .init(rawValue: ticket.priority.rawValue) ?? .p3,
+            subject: ticket.details.subject, description: ticket.details.description,
+            category: ticket.details.category.rawValue, subcategory: ticket.details.subcategory,
+            requester: ticket.details.requester, site: ticket.details.site, department: ticket.details.department,
+            source: ticket.details.source, externalReference: ticket.details.externalReference, openedAt: ticket.openedAt,
+            queue: placement?.queue, agreementId: placement?.agreementId, agreementVersion: placement?.agreementVersion,
+            vendorId: placement?.vendorId, leaseHolder: lease?.holder.rawValue, leaseExpiresAt: lease?.expiresAt,
+            holdReason: ticket.hold?.reason.rawValue, firstRespondedAt: ticket.firstRespondedAt,
+            escalationLevel: ticket.escalationLevel, version: ticket.version)
+    }
+
+    static func document(_ event: RecordedEvent) throws -> Components.Schemas.TicketEvent {
+        Components.Schemas.TicketEvent(
+            position: event.position, streamVersion: event.streamVersion, _type: event.type, schemaVersion: event.schemaVersion,
+            occurredAt: event.occurredAt, recordedAt: event.recordedAt, actor: event.actor,
+            data: try JSONDecoder().decode(Components.Schemas.TicketEvent.DataPayload.self, from: Data(event.data)))
+    }
+}

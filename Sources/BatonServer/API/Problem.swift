@@ -1,0 +1,71 @@
+import BatonAPI
+import BatonDomain
+import EventStore
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+
+/// An error answered as an RFC 9457 problem document, with a stable code.
+struct APIProblem: Error, Sendable {
+    var status: Int
+    var code: String
+    var title: String
+    var detail: String?
+    var ticketStatus: String?
+    var allowedActions: [String]?
+
+    var document: Components.Schemas.Problem {
+        Components.Schemas.Problem(
+            _type: "https://baton.invalid/problems/\(code)", title: title, status: status, detail: detail, code: code,
+            ticketStatus: ticketStatus, allowedActions: allowedActions)
+    }
+
+    var response: Components.Responses.Problem { .init(body: .applicationProblemJson(document)) }
+
+    static let unauthenticated = APIProblem(
+        status: 401, code: "unauthenticated", title: "Authentication required",
+        detail: "send Authorization: Bearer <token>; create a token with `batond tokens create`")
+
+    static func ticketNotFound(_ number: String) -> APIProblem {
+        APIProblem(status: 404, code: "ticket-not-found", title: "No such ticket", detail: "no ticket \(number) exists (or it is not yours to see)")
+    }
+
+    static func forbidden(_ detail: String) -> APIProblem {
+        APIProblem(status: 403, code: "forbidden", title: "Not allowed", detail: detail)
+    }
+
+    static func invalid(_ field: String, _ expected: String) -> APIProblem {
+        APIProblem(status: 400, code: "invalid-request", title: "Invalid request", detail: "\(field): \(expected)")
+    }
+
+    /// The problem for an error a handler threw; anything unexpected is logged and answered
+    /// as a bare 500 that leaks nothing.
+    static func from(_ error: any Error, logger: Logger) -> APIProblem {
+        switch error {
+        case let problem as APIProblem:
+            return problem
+        case let refusal as TicketError:
+            return APIProblem(
+                status: refusal.code == .notHolder ? 403 : 409,
+                code: refusal.code == .notHolder ? "not-holder" : refusal.code == .invalidCommand ? "invalid-command" : "invalid-transition",
+                title: "The ticket does not allow this now", detail: refusal.description,
+                ticketStatus: refusal.status?.rawValue, allowedActions: refusal.allowed.map(\.rawValue))
+        case let conflict as WrongExpectedVersion:
+            return APIProblem(status: 409, code: "conflict", title: "The ticket kept changing", detail: "\(conflict); try again")
+        default:
+            logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
+            return APIProblem(status: 500, code: "internal", title: "Internal error", detail: "the server could not complete the request; it has been logged")
+        }
+    }
+
+    /// The problem as a plain Hummingbird response (for middleware, outside generated code).
+    var httpResponse: Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let body = (try? encoder.encode(document)) ?? Data()
+        return Response(
+            status: .init(code: status), headers: [.contentType: "application/problem+json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}
