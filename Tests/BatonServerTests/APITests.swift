@@ -170,4 +170,49 @@ struct APITests {
             #expect(history.count == 2)
         }
     }
+
+    @Test("an agent works a ticket from accept to close over HTTP; every step is an event by the agent")
+    func agentsDay() async throws {
+        try await withAPI { client, fixture async throws in
+            try await recordTicket(fixture.tickets)
+            try await recordTicket(fixture.tickets)
+            let agent = try await fixture.tokens.create(role: .agent, subject: "ada", name: "Ada", createdBy: "admin:root").token
+            var headers = bearer(agent)
+            headers[.contentType] = "application/json"
+            let steps: [(String, String?, String)] = [
+                ("accept", nil, "accepted"),
+                ("start", nil, "in-progress"),
+                ("hold", #"{"reason":"awaiting-customer","note":"waiting for the requester's reply"}"#, "on-hold"),
+                ("resume", nil, "in-progress"),
+                ("priority", #"{"priority":"P1","reason":"the whole office is affected"}"#, "in-progress"),
+                ("escalate", #"{"reason":"needs the identity team"}"#, "in-progress"),
+                ("resolve", #"{"code":"fixed","note":"Account unlocked."}"#, "resolved"),
+                ("reopen", #"{"reason":"still cannot log in"}"#, "in-progress"),
+                ("resolve", #"{"code":"fixed","note":"Password reset again; confirmed by phone."}"#, "resolved"),
+                ("close", nil, "closed"),
+            ]
+            for (action, body, status) in steps {
+                try await client.execute(uri: "/v1/tickets/T-1000/\(action)", method: .post, headers: headers, body: body.map { ByteBuffer(string: $0) }) { response throws in
+                    #expect(response.status == .ok, "\(action): \(String(buffer: response.body))")
+                    let ticket = try json(response.body)["ticket"] as? [String: Any]
+                    #expect(ticket?["status"] as? String == status, "after \(action)")
+                }
+            }
+            try await client.execute(uri: "/v1/tickets/T-1000", method: .get, headers: headers) { response throws in
+                let ticket = try json(response.body)
+                #expect(ticket["priority"] as? String == "P1")
+                #expect(ticket["escalationLevel"] as? Int == 1)
+            }
+            try await client.execute(uri: "/v1/tickets/T-1001/cancel", method: .post, headers: headers, body: ByteBuffer(string: #"{"reason":"duplicate of T-1000"}"#)) { response throws in
+                #expect((try json(response.body)["ticket"] as? [String: Any])?["status"] as? String == "cancelled")
+            }
+            try await client.execute(uri: "/v1/tickets/T-1001/reopen", method: .post, headers: headers, body: ByteBuffer(string: #"{"reason":" "}"#)) { response throws in
+                #expect(response.status == .badRequest)
+                #expect((try json(response.body)["detail"] as? String)?.hasPrefix("reason:") == true)
+            }
+            let history = try await fixture.tickets.events(of: try #require(try await fixture.tickets.ticketId(number: "T-1000")))
+            #expect(history.dropFirst(2).allSatisfy { $0.actor.rawValue == "agent:ada" })
+            #expect(history.count == 2 + steps.count, "\(history.map(\.event.typeName))")
+        }
+    }
 }

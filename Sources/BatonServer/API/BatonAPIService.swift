@@ -97,6 +97,46 @@ struct BatonAPIService: APIProtocol {
         .map(Operations.ResolveTicket.Output.ok, Operations.ResolveTicket.Output.default)
     }
 
+    func reopenTicket(_ input: Operations.ReopenTicket.Input) async throws -> Operations.ReopenTicket.Output {
+        guard case .json(let body) = input.body else { preconditionFailure("the API document allows only JSON") }
+        return await act(input.path.number, key: input.headers.idempotencyKey) { _ in .reopen(reason: try Self.reason(body.reason)) }
+            .map(Operations.ReopenTicket.Output.ok, Operations.ReopenTicket.Output.default)
+    }
+
+    func closeTicket(_ input: Operations.CloseTicket.Input) async throws -> Operations.CloseTicket.Output {
+        await act(input.path.number, key: input.headers.idempotencyKey) { _ in .close }
+            .map(Operations.CloseTicket.Output.ok, Operations.CloseTicket.Output.default)
+    }
+
+    func cancelTicket(_ input: Operations.CancelTicket.Input) async throws -> Operations.CancelTicket.Output {
+        guard case .json(let body) = input.body else { preconditionFailure("the API document allows only JSON") }
+        return await act(input.path.number, key: input.headers.idempotencyKey) { _ in .cancel(reason: try Self.reason(body.reason)) }
+            .map(Operations.CancelTicket.Output.ok, Operations.CancelTicket.Output.default)
+    }
+
+    func escalateTicket(_ input: Operations.EscalateTicket.Input) async throws -> Operations.EscalateTicket.Output {
+        guard case .json(let body) = input.body else { preconditionFailure("the API document allows only JSON") }
+        return await act(input.path.number, key: input.headers.idempotencyKey) { _ in .escalate(reason: try Self.reason(body.reason)) }
+            .map(Operations.EscalateTicket.Output.ok, Operations.EscalateTicket.Output.default)
+    }
+
+    func changeTicketPriority(_ input: Operations.ChangeTicketPriority.Input) async throws -> Operations.ChangeTicketPriority.Output {
+        guard case .json(let body) = input.body else { preconditionFailure("the API document allows only JSON") }
+        return await act(input.path.number, key: input.headers.idempotencyKey) { _ in
+            guard let priority = Priority(rawValue: body.priority.rawValue) else { throw APIProblem.invalid("priority", "one of P1, P2, P3, P4, P5") }
+            return .changePriority(priority, reason: body.reason)
+        }
+        .map(Operations.ChangeTicketPriority.Output.ok, Operations.ChangeTicketPriority.Output.default)
+    }
+
+    /// A reason given by a person: not blank, at most 2000 characters.
+    static func reason(_ text: String) throws -> String {
+        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, text.count <= 2_000 else {
+            throw APIProblem.invalid("reason", "why, in 1 to 2000 characters")
+        }
+        return text
+    }
+
     /// Runs one action for the caller and answers with the ticket after it.
     private func act(
         _ number: String, key: String?, _ makeCommand: (Date) throws -> TicketCommand
