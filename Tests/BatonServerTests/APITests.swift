@@ -215,4 +215,34 @@ struct APITests {
             #expect(history.count == 2 + steps.count, "\(history.map(\.event.typeName))")
         }
     }
+
+    @Test("a ticket as it stood at a past instant is folded from the events that had occurred by then")
+    func asOf() async throws {
+        try await withAPI { client, fixture async throws in
+            try await recordTicket(fixture.tickets)
+            let agent = try await fixture.tokens.create(role: .agent, subject: "ada", name: "Ada", createdBy: "admin:root").token
+            try await client.execute(uri: "/v1/tickets/T-1000/accept", method: .post, headers: bearer(agent)) { response throws in
+                #expect(response.status == .ok)
+            }
+            let formatter = ISO8601DateFormatter()
+            let between = formatter.string(from: ticketOpenedAt.addingTimeInterval(60))
+            let before = formatter.string(from: ticketOpenedAt.addingTimeInterval(-60))
+            try await client.execute(uri: "/v1/tickets/T-1000?asOf=\(between)", method: .get, headers: bearer(agent)) { response throws in
+                #expect(try json(response.body)["status"] as? String == "queued")
+            }
+            try await client.execute(uri: "/v1/tickets/T-1000", method: .get, headers: bearer(agent)) { response throws in
+                #expect(try json(response.body)["status"] as? String == "accepted")
+            }
+            try await client.execute(uri: "/v1/tickets/T-1000/events?until=\(between)", method: .get, headers: bearer(agent)) { response throws in
+                #expect((try json(response.body)["events"] as? [Any])?.count == 2)
+            }
+            try await client.execute(uri: "/v1/tickets/T-1000?asOf=\(before)", method: .get, headers: bearer(agent)) { response throws in
+                #expect(response.status == .notFound)
+                #expect(try json(response.body)["code"] as? String == "ticket-not-yet-opened")
+            }
+            try await client.execute(uri: "/v1/tickets/T-1000?asOf=yesterday", method: .get, headers: bearer(agent)) { response throws in
+                #expect(response.status == .badRequest)
+            }
+        }
+    }
 }

@@ -31,8 +31,13 @@ struct BatonAPIService: APIProtocol {
 
     func getTicket(_ input: Operations.GetTicket.Input) async throws -> Operations.GetTicket.Output {
         do {
-            let (_, ticket) = try await visibleTicket(input.path.number, for: try caller())
-            return .ok(.init(body: .json(Self.document(ticket))))
+            let (id, current) = try await visibleTicket(input.path.number, for: try caller())
+            guard let asOf = input.query.asOf else { return .ok(.init(body: .json(Self.document(current)))) }
+            let history = try await tickets.events(of: id).filter { $0.occurredAt <= asOf }
+            guard let then = TicketDecider.fold(history) else {
+                throw APIProblem(status: 404, code: "ticket-not-yet-opened", title: "No such ticket then", detail: "\(input.path.number) was opened after \(asOf.formatted(.iso8601))")
+            }
+            return .ok(.init(body: .json(Self.document(then))))
         } catch {
             let problem = problem(error)
             return .default(statusCode: problem.status, problem.response)
@@ -42,7 +47,8 @@ struct BatonAPIService: APIProtocol {
     func getTicketEvents(_ input: Operations.GetTicketEvents.Input) async throws -> Operations.GetTicketEvents.Output {
         do {
             let (id, _) = try await visibleTicket(input.path.number, for: try caller())
-            let recorded = try await tickets.store.readStream(TicketStore.streamName(id))
+            let until = input.query.until ?? .distantFuture
+            let recorded = try await tickets.store.readStream(TicketStore.streamName(id)).filter { $0.occurredAt <= until }
             return .ok(.init(body: .json(.init(events: try recorded.map(Self.document)))))
         } catch {
             let problem = problem(error)
