@@ -193,6 +193,7 @@ extension Array: PostgresDecodable where Element: PostgresArrayElement {
         guard dimensions != 0 else { self = []; return }
         guard dimensions == 1 else { throw .malformed("only one-dimensional arrays are supported") }
         let count = Int(try bytes.readBigEndian(Int32.self, at: 12))
+        guard count >= 0 else { throw .malformed("negative array length") }
         var offset = 20
         var result: [Element] = []
         result.reserveCapacity(count)
@@ -274,7 +275,10 @@ public struct PostgresTimestamp: PostgresArrayElement, Hashable, Comparable {
     }
     public init(postgresBytes bytes: UnsafeRawBufferPointer, type: PostgresDataType) throws(PostgresDecodingError.Reason) {
         guard type == .timestamptz || type == .timestamp else { throw .typeMismatch }
-        microsecondsSince1970 = try bytes.readBigEndian(Int64.self, at: 0) + Date.postgresEpochOffsetMicroseconds
+        let raw = try bytes.readBigEndian(Int64.self, at: 0)
+        let (value, overflow) = raw.addingReportingOverflow(Date.postgresEpochOffsetMicroseconds)
+        guard !overflow, raw != .min else { throw .malformed("'infinity' and '-infinity' have no microsecond count; decode as Date") }
+        microsecondsSince1970 = value
     }
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.microsecondsSince1970 < rhs.microsecondsSince1970 }
 }

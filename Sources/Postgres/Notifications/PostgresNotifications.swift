@@ -45,7 +45,7 @@ public struct PostgresNotifications: AsyncSequence, Sendable {
 
     public func makeAsyncIterator() -> AsyncStream<PostgresListenerEvent>.Iterator {
         let (stream, continuation) = AsyncStream.makeStream(
-            of: PostgresListenerEvent.self, bufferingPolicy: .bufferingNewest(10_000))
+            of: PostgresListenerEvent.self, bufferingPolicy: .unbounded)
         let thread = PostgresListener(configuration: listener) { continuation.yield($0) }
         continuation.onTermination = { _ in thread.stop() }
         thread.start()
@@ -154,6 +154,8 @@ public final class PostgresListener: Sendable {
         let socket = PQsocket(connection)
         let waitMilliseconds = Int32(configuration.wakeInterval.components.seconds * 1000
             + configuration.wakeInterval.components.attoseconds / 1_000_000_000_000_000)
+        // Notifications can arrive with the LISTEN replies, before the first poll.
+        deliverQueuedNotifications(connection)
         while !isStopped {
             var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
             let ready = poll(&descriptor, 1, waitMilliseconds)
@@ -163,16 +165,20 @@ public final class PostgresListener: Sendable {
                     configuration.logger.info("listener connection lost; reconnecting")
                     return
                 }
-                while let notify = PQnotifies(connection) {
-                    let event = PostgresNotification(
-                        channel: String(cString: notify.pointee.relname),
-                        payload: String(cString: notify.pointee.extra),
-                        senderPID: notify.pointee.be_pid)
-                    PQfreemem(notify)
-                    onEvent(.notification(event))
-                }
+                deliverQueuedNotifications(connection)
             }
             if PQstatus(connection) != CONNECTION_OK { return }
+        }
+    }
+
+    private func deliverQueuedNotifications(_ connection: OpaquePointer) {
+        while let notify = PQnotifies(connection) {
+            let event = PostgresNotification(
+                channel: String(cString: notify.pointee.relname),
+                payload: String(cString: notify.pointee.extra),
+                senderPID: notify.pointee.be_pid)
+            PQfreemem(notify)
+            onEvent(.notification(event))
         }
     }
 }

@@ -50,7 +50,8 @@ actor ConnectionPool {
                 if await connection.checkUsable() { return connection }
                 await discard(connection)
             case .slot:
-                return try await openConnection()
+                // The slot was handed over still counted, so nobody else can take it meanwhile.
+                return try await openConnection(slotAlreadyCounted: true)
             }
         }
     }
@@ -84,9 +85,10 @@ actor ConnectionPool {
 
     private static let closedError = PostgresError(code: .clientClosed, message: "the PostgreSQL client has been shut down")
 
-    /// Opens a connection in a slot this caller has claimed; gives the slot back on failure.
-    private func openConnection() async throws -> PostgresConnection {
-        openCount += 1
+    /// Opens a connection in a slot this caller claims (or was handed); gives the slot back
+    /// on failure.
+    private func openConnection(slotAlreadyCounted: Bool = false) async throws -> PostgresConnection {
+        if !slotAlreadyCounted { openCount += 1 }
         do {
             return try await PostgresConnection.connect(
                 connectionString: configuration.connectionString, database: configuration.database,
@@ -102,11 +104,13 @@ actor ConnectionPool {
         slotFreed()
     }
 
+    /// A connection's slot is free: hand it, still counted, to the first waiter, or give it up.
     private func slotFreed() {
-        openCount -= 1
         if !isClosed, let waiter = waiters.popFirst() {
             waiter.timeout.cancel()
             waiter.continuation.resume(returning: .slot)
+        } else {
+            openCount -= 1
         }
     }
 
