@@ -7,7 +7,7 @@
 --   event_log_head, taken last and held to commit, so commits happen in position order and
 --   positions have no gaps.
 -- * Immutability: triggers reject UPDATE, DELETE and TRUNCATE on events; the application
---   role gets INSERT and SELECT only.
+--   role reads, and appends only through event_store_append (SECURITY DEFINER).
 -- * Tamper evidence: each event's hash = SHA-256(previous hash || content hash || position
 --   || stream version || recorded-at), where the content hash covers everything the writer
 --   supplied. `batond verify` recomputes the chain.
@@ -112,7 +112,9 @@ CREATE FUNCTION event_store_append(
     conflict        boolean,
     actual          bigint
 )
-LANGUAGE plpgsql AS $$
+-- Runs with its owner's rights: the application role may append only through here, never
+-- write the log's tables directly (see the grants below).
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
     n_appends   integer := coalesce(cardinality(p_streams), 0);
     v_order     integer[];
@@ -230,9 +232,10 @@ BEGIN
 END
 $$;
 
--- The role batond's application connections should use: it can append (through the
--- function) and read, never change or delete an event. Roles are cluster-wide, so creating
--- it tolerates another database having done so first.
+-- The role batond's application connections should use: it reads the log and appends
+-- through event_store_append (which runs with the owner's rights), and cannot insert, change
+-- or delete an event, a stream version, the head or an idempotency record itself. Roles are
+-- cluster-wide, so creating it tolerates another database having done so first.
 DO $$
 BEGIN
     CREATE ROLE baton_app NOLOGIN;
@@ -241,8 +244,8 @@ EXCEPTION WHEN duplicate_object OR unique_violation THEN
 END
 $$;
 REVOKE ALL ON events, event_streams, event_log_head, event_commands, event_checkpoints FROM PUBLIC;
-GRANT SELECT, INSERT ON events TO baton_app;
-GRANT SELECT, INSERT, DELETE ON event_commands TO baton_app;
-GRANT SELECT, INSERT, UPDATE ON event_streams, event_log_head, event_checkpoints TO baton_app;
+REVOKE EXECUTE ON FUNCTION event_store_append(text[], text[], bigint[], uuid[], integer[], uuid[], text[], integer[], json[], timestamptz[], text[], uuid[], uuid[], bytea[]) FROM PUBLIC;
+GRANT SELECT ON events, event_streams, event_log_head, event_commands TO baton_app;
+GRANT SELECT, INSERT, UPDATE ON event_checkpoints TO baton_app;
 GRANT SELECT ON schema_migrations TO baton_app;
 GRANT EXECUTE ON FUNCTION event_store_append(text[], text[], bigint[], uuid[], integer[], uuid[], text[], integer[], json[], timestamptz[], text[], uuid[], uuid[], bytea[]) TO baton_app;

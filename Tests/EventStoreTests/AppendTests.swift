@@ -159,14 +159,31 @@ struct AppendTests {
         }
     }
 
-    @Test("the application role may insert and read events but not change them")
+    @Test("the application role reads the log and appends only through the append function")
     func applicationRole() async throws {
         try await TestDatabase.withFresh { db async throws in
             let rows = try await db.client.query("""
                 SELECT privilege_type FROM information_schema.role_table_grants
                 WHERE grantee = 'baton_app' AND table_name = 'events' ORDER BY privilege_type
                 """)
-            #expect(try rows.map { try $0.decode(String.self, at: 0) } == ["INSERT", "SELECT"])
+            #expect(try rows.map { try $0.decode(String.self, at: 0) } == ["SELECT"])
+            try await db.client.withConnection { connection in
+                try await connection.executeScript("SET ROLE baton_app")
+                // Appending through the store works...
+                let result = try await db.eventStore.append(to: "ticket-role", expectedVersion: .noStream, events: [event()], on: connection)
+                #expect(result.positions == [1])
+                // ...writing the log's tables directly does not.
+                for statement: PostgresQuery in [
+                    "INSERT INTO events SELECT position + 1, gen_random_uuid(), stream, stream_version + 1, type, schema_version, data, occurred_at, recorded_at, actor, NULL, NULL, NULL, content_hash, hash FROM events",
+                    "UPDATE event_log_head SET position = 0",
+                    "DELETE FROM event_commands",
+                ] {
+                    let error = await #expect(throws: PostgresError.self) { try await connection.execute(statement) }
+                    #expect(error?.sqlState == "42501", "\(statement.sql)")
+                }
+                try await connection.executeScript("RESET ROLE")
+            }
+            #expect(try await db.eventStore.verify().isIntact)
         }
     }
 }

@@ -18,8 +18,8 @@ struct AppendRequest: Sendable {
 /// lone writer sees no delay: its append is written at once, on its own task.
 ///
 /// Each request is answered on its own: a version conflict fails only that request. If a
-/// batch fails as a whole (say, a duplicate event id), its requests are retried one by one,
-/// so one bad append does not fail the others.
+/// batch fails because of one request's data (say, a duplicate event id), its requests are
+/// retried one by one, so one bad append does not fail the others.
 final class AppendBatcher: Sendable {
     /// The most appends one transaction takes.
     static let maximumBatch = 64
@@ -92,7 +92,12 @@ final class AppendBatcher: Sendable {
         do {
             return try await client.withConnection { try await EventStore.execute(requests, on: $0) }
         } catch {
-            guard requests.count > 1 else { return [.failure(error)] }
+            // Only an error one request can cause (bad data, a duplicate event id) is worth
+            // trying the requests one by one. After a lost connection the batch may even have
+            // committed, and after a pool timeout or shutdown the retries would fail slowly:
+            // every request gets the error.
+            let isolatable = (error as? PostgresError).map { !$0.isConnectionFailure && $0.code == .server } ?? false
+            guard requests.count > 1, isolatable else { return requests.map { _ in .failure(error) } }
             var results: [Result<AppendResult, any Error>] = []
             for request in requests {
                 do {
