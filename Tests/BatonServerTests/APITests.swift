@@ -129,6 +129,13 @@ struct APITests {
                 #expect(body["ticketStatus"] as? String == "accepted")
                 #expect((body["allowedActions"] as? [String])?.contains("comment") == true)
             }
+            // The same key on another ticket is another request, not a repeat of this one.
+            try await recordTicket(fixture.tickets)
+            try await client.execute(uri: "/v1/tickets/T-1001/accept", method: .post, headers: headers) { response throws in
+                #expect(response.status == .ok)
+                #expect(try json(response.body)["repeated"] as? Bool == false)
+                #expect((try json(response.body)["ticket"] as? [String: Any])?["number"] as? String == "T-1001")
+            }
             let comment = ByteBuffer(string: #"{"body":"Called the requester; reset scheduled.","visibility":"requester"}"#)
             try await client.execute(uri: "/v1/tickets/T-1000/comments", method: .post, headers: bearer(agent), body: comment) { response throws in
                 #expect(response.status == .ok)

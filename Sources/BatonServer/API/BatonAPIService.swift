@@ -154,8 +154,9 @@ struct BatonAPIService: APIProtocol {
             }
             let (id, _) = try await visibleTicket(number, for: principal)
             let instant = now()
-            let outcome = try await commands.execute(
-                try makeCommand(instant), on: id, by: actor, at: instant, commandId: key.map { Self.commandId(key: $0, principal: principal) })
+            let command = try makeCommand(instant)
+            let commandId = key.map { Self.commandId(key: $0, principal: principal, ticketId: id, action: command.name) }
+            let outcome = try await commands.execute(command, on: id, by: actor, at: instant, commandId: commandId)
             return .done(.init(body: .json(.init(
                 ticket: Self.document(outcome.ticket), events: outcome.events.map(\.event.typeName), repeated: outcome.isDuplicate))))
         } catch {
@@ -204,10 +205,11 @@ struct BatonAPIService: APIProtocol {
 
     private func problem(_ error: any Error) -> APIProblem { APIProblem.from(error, logger: logger) }
 
-    /// The command id for an Idempotency-Key: the same key from the same token is the same
-    /// command; from another token it is another.
-    static func commandId(key: String, principal: Principal) -> UUID {
-        var bytes = Array(SHA256.hash(data: Array("\(principal.tokenId.uuidString):\(key)".utf8)).prefix(16))
+    /// The command id for an Idempotency-Key: the same key from the same token for the same
+    /// action on the same ticket is the same command; anything else is another command.
+    static func commandId(key: String, principal: Principal, ticketId: UUID, action: TicketCommand.Name) -> UUID {
+        let name = "\(principal.tokenId.uuidString)\u{1f}\(ticketId.uuidString)\u{1f}\(action.rawValue)\u{1f}\(key)"
+        var bytes = Array(SHA256.hash(data: Array(name.utf8)).prefix(16))
         bytes[6] = (bytes[6] & 0x0f) | 0x50  // version 5-style name-based id
         bytes[8] = (bytes[8] & 0x3f) | 0x80
         return UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],

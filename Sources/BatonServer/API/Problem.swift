@@ -51,6 +51,8 @@ struct APIProblem: Error, Sendable {
                 code: refusal.code == .notHolder ? "not-holder" : refusal.code == .invalidCommand ? "invalid-command" : "invalid-transition",
                 title: "The ticket does not allow this now", detail: refusal.description,
                 ticketStatus: refusal.status?.rawValue, allowedActions: refusal.allowed.map(\.rawValue))
+        case let reused as TicketCommands.CommandIdReused:
+            return APIProblem(status: 422, code: "idempotency-key-reused", title: "Idempotency-Key already used", detail: "\(reused); send a new key for a new request")
         case let conflict as WrongExpectedVersion:
             return APIProblem(status: 409, code: "conflict", title: "The ticket kept changing", detail: "\(conflict); try again")
         default:

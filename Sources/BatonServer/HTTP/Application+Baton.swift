@@ -25,7 +25,7 @@ public func buildApplication(
     router.get("/healthz") { _, _ in
         "ok\n"
     }
-    let readiness = Readiness(client: client)
+    let readiness = Readiness(client: client, logger: logger)
     router.get("/readyz") { _, _ -> EditedResponse<ReadinessReport> in
         let report = await readiness.check()
         return EditedResponse(status: report.isReady ? .ok : .serviceUnavailable, response: report)

@@ -1,6 +1,7 @@
 import BatonSchema
 import EventStore
 import Hummingbird
+import Logging
 import Postgres
 
 /// What `/readyz` reports: whether the database answers and the schema is current.
@@ -16,12 +17,15 @@ struct ReadinessReport: ResponseEncodable, Sendable, Equatable {
 /// Checks readiness on demand.
 struct Readiness: Sendable {
     let client: PostgresClient
+    let logger: Logger
 
     func check() async -> ReadinessReport {
         do {
             _ = try await client.query("SELECT 1")
         } catch {
-            return ReadinessReport(status: "not ready", database: "unreachable", pendingMigrations: [], detail: "\(error)")
+            // The reason (host, user, what the server said) goes to the log, not to callers.
+            logger.warning("readiness: database unreachable", metadata: ["error": "\(error)"])
+            return ReadinessReport(status: "not ready", database: "unreachable", pendingMigrations: [], detail: "the database does not answer; see batond's log")
         }
         do {
             let status = try await Migrator(client: client, migrations: BatonSchema.migrations).status()
@@ -32,7 +36,8 @@ struct Readiness: Sendable {
             }
             return ReadinessReport(status: "ready", database: "reachable", pendingMigrations: [], detail: nil)
         } catch {
-            return ReadinessReport(status: "not ready", database: "reachable", pendingMigrations: [], detail: "\(error)")
+            logger.warning("readiness: schema check failed", metadata: ["error": "\(error)"])
+            return ReadinessReport(status: "not ready", database: "reachable", pendingMigrations: [], detail: "the schema does not match this batond; see batond's log")
         }
     }
 }

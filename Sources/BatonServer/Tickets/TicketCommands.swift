@@ -36,6 +36,12 @@ public struct TicketCommands: Sendable {
         public var description: String { "no ticket has id \(ticketId.uuidString.lowercased())" }
     }
 
+    /// The command id was already used for a command on another ticket: nothing was done.
+    public struct CommandIdReused: Error, Sendable, Equatable, CustomStringConvertible {
+        public var commandId: UUID
+        public var description: String { "command id \(commandId.uuidString.lowercased()) was already used for a command on another ticket" }
+    }
+
     /// Executes `command` on the ticket by `actor` at `now`.
     ///
     /// - Throws: ``TicketNotFound``; ``TicketError`` when the domain refuses the command;
@@ -62,8 +68,12 @@ public struct TicketCommands: Sendable {
             do {
                 let result = try await tickets.store.append(
                     to: stream, expectedVersion: .exact(version), events: try decided.map(TicketStore.newEvent), commandId: commandId)
-                if result.isDuplicate, let commandId, let earlier = try await answerAgain(commandId, ticketId: ticketId) {
-                    return earlier  // the same command raced itself and the other attempt won
+                if result.isDuplicate, let commandId {
+                    // The same command raced itself and the other attempt won: answer as it did.
+                    guard let earlier = try await answerAgain(commandId, ticketId: ticketId) else {
+                        throw CommandIdReused(commandId: commandId)
+                    }
+                    return earlier
                 }
                 let ticket = decided.reduce(state) { TicketDecider.evolve($0, $1) } ?? state
                 return Outcome(events: decided, ticket: ticket, isDuplicate: false)
