@@ -96,10 +96,20 @@ struct APITests {
                 }
             }
             #expect(Set(answers).count == 1, "a hidden ticket must answer exactly like a missing one")
+            // A vendor's view of the history starts where the ticket entered its queue, without
+            // the routing trace; an agent sees everything.
             try await client.execute(uri: "/v1/tickets/T-1001/events", method: .get, headers: bearer(northwind)) { response throws in
                 #expect(response.status == .ok)
                 let events = try json(response.body)["events"] as? [[String: Any]]
+                #expect(events?.compactMap { $0["type"] as? String } == ["TicketRouted"])
+                let data = events?.first?["data"] as? [String: Any]
+                #expect(data?["trace"] == nil)
+                #expect(data?["assignment"] != nil)
+            }
+            try await client.execute(uri: "/v1/tickets/T-1001/events", method: .get, headers: bearer(agent)) { response throws in
+                let events = try json(response.body)["events"] as? [[String: Any]]
                 #expect(events?.compactMap { $0["type"] as? String } == ["TicketOpened", "TicketRouted"])
+                #expect((events?.last?["data"] as? [String: Any])?["trace"] != nil)
             }
         }
     }

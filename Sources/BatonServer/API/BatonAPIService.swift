@@ -31,9 +31,14 @@ struct BatonAPIService: APIProtocol {
 
     func getTicket(_ input: Operations.GetTicket.Input) async throws -> Operations.GetTicket.Output {
         do {
-            let (id, current) = try await visibleTicket(input.path.number, for: try caller())
+            let principal = try caller()
+            let (id, current) = try await visibleTicket(input.path.number, for: principal)
             guard let asOf = input.query.asOf else { return .ok(.init(body: .json(Self.document(current)))) }
-            let history = try await tickets.events(of: id).filter { $0.occurredAt <= asOf }
+            let recorded = try await tickets.store.readStream(TicketStore.streamName(id))
+            if principal.role == .vendor, let start = Self.currentPlacement(in: recorded), asOf < recorded[start].occurredAt {
+                throw APIProblem.ticketNotFound(input.path.number)  // before it was this vendor's
+            }
+            let history = try recorded.filter { $0.occurredAt <= asOf }.map(TicketStore.decode)
             guard let then = TicketDecider.fold(history) else {
                 throw APIProblem(status: 404, code: "ticket-not-yet-opened", title: "No such ticket then", detail: "\(input.path.number) was opened after \(asOf.formatted(.iso8601))")
             }
@@ -46,10 +51,18 @@ struct BatonAPIService: APIProtocol {
 
     func getTicketEvents(_ input: Operations.GetTicketEvents.Input) async throws -> Operations.GetTicketEvents.Output {
         do {
-            let (id, _) = try await visibleTicket(input.path.number, for: try caller())
+            let principal = try caller()
+            let (id, _) = try await visibleTicket(input.path.number, for: principal)
             let until = input.query.until ?? .distantFuture
-            let recorded = try await tickets.store.readStream(TicketStore.streamName(id)).filter { $0.occurredAt <= until }
-            return .ok(.init(body: .json(.init(events: try recorded.map(Self.document)))))
+            var recorded = try await tickets.store.readStream(TicketStore.streamName(id))
+            if principal.role == .vendor {
+                // A vendor sees the ticket's history from the moment it entered its queue, and
+                // no routing trace (which would name other vendors' agreements and caps).
+                recorded = Array(recorded[(Self.currentPlacement(in: recorded) ?? 0)...])
+            }
+            let redact = principal.role == .vendor
+            return .ok(.init(body: .json(.init(
+                events: try recorded.filter { $0.occurredAt <= until }.map { try Self.document($0, redactingTrace: redact) }))))
         } catch {
             let problem = problem(error)
             return .default(statusCode: problem.status, problem.response)
@@ -235,10 +248,20 @@ struct BatonAPIService: APIProtocol {
             escalationLevel: ticket.escalationLevel, version: ticket.version)
     }
 
-    static func document(_ event: RecordedEvent) throws -> Components.Schemas.TicketEvent {
-        Components.Schemas.TicketEvent(
+    static func document(_ event: RecordedEvent, redactingTrace: Bool = false) throws -> Components.Schemas.TicketEvent {
+        var data = Data(event.data)
+        if redactingTrace, var object = try JSONSerialization.jsonObject(with: data) as? [String: Any], object["trace"] != nil {
+            object.removeValue(forKey: "trace")
+            data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        }
+        return Components.Schemas.TicketEvent(
             position: event.position, streamVersion: event.streamVersion, _type: event.type, schemaVersion: event.schemaVersion,
             occurredAt: event.occurredAt, recordedAt: event.recordedAt, actor: event.actor,
-            data: try JSONDecoder().decode(Components.Schemas.TicketEvent.DataPayload.self, from: Data(event.data)))
+            data: try JSONDecoder().decode(Components.Schemas.TicketEvent.DataPayload.self, from: data))
+    }
+
+    /// The index of the event that put the ticket in its current queue.
+    static func currentPlacement(in events: [RecordedEvent]) -> Int? {
+        events.lastIndex { $0.type == TicketRouted.typeName || $0.type == TicketReassigned.typeName }
     }
 }
