@@ -132,6 +132,23 @@ struct ClientTests {
         }
     }
 
+    @Test("one connection used by two tasks at once refuses the second call instead of corrupting libpq")
+    func concurrentUseIsRefused() async throws {
+        try await TestDatabase.withFresh(migrated: false) { db async throws in
+            let outcomes = try await db.client.withConnection { connection in
+                await withTaskGroup(of: Bool.self) { group in
+                    for _ in 0..<2 {
+                        group.addTask { (try? await connection.query("SELECT pg_sleep(0.2)")) != nil }
+                    }
+                    return await group.reduce(into: []) { $0.append($1) }
+                }
+            }
+            #expect(outcomes.filter { $0 }.count == 1)
+            #expect(outcomes.filter { !$0 }.count == 1)
+            #expect(try await db.client.query("SELECT 1")[0].decode(Int.self, at: 0) == 1)
+        }
+    }
+
     @Test("serialization failures are retried until the transaction goes through")
     func retriesSerializationFailures() async throws {
         try await TestDatabase.withFresh(migrated: false, maximumConnections: 8) { db async throws in

@@ -18,6 +18,9 @@ public final class PostgresConnection: @unchecked Sendable {
     let handle: OpaquePointer
     let threadPool: NIOThreadPool
     private let closed = Mutex(false)
+    /// Set while a call is in flight: a second, concurrent call is refused, not let loose on
+    /// the same PGconn from another thread.
+    private let busy = Mutex(false)
 
     private init(handle: OpaquePointer, threadPool: NIOThreadPool) {
         self.handle = handle
@@ -47,7 +50,7 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Runs `query` and returns its rows.
     public func query(_ query: PostgresQuery) async throws -> PostgresRows {
-        try await Self.runBlocking(on: threadPool) { try self.executeBlocking(query) }
+        try await exclusively { try await Self.runBlocking(on: threadPool) { try self.executeBlocking(query) } }
     }
 
     /// Runs `query` and returns how many rows it touched.
@@ -59,9 +62,23 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Runs SQL text that may hold several statements, with no parameters (the simple query
     /// protocol). For migrations and fixed administrative statements only.
     public func executeScript(_ sql: String) async throws {
-        _ = try await Self.runBlocking(on: threadPool) {
-            try self.check(PQexec(self.handle, sql))
+        _ = try await exclusively {
+            try await Self.runBlocking(on: threadPool) { try self.check(PQexec(self.handle, sql)) }
         }
+    }
+
+    private func exclusively<T>(_ body: () async throws -> T) async throws -> T {
+        let wasBusy = busy.withLock { busy in
+            defer { busy = true }
+            return busy
+        }
+        guard !wasBusy else {
+            throw PostgresError(
+                code: .invalidQuery,
+                message: "one connection was used by two tasks at once; give each task its own connection from the client")
+        }
+        defer { busy.withLock { $0 = false } }
+        return try await body()
     }
 
     /// The backend's process id (for `pg_terminate_backend` and log correlation).
