@@ -257,6 +257,12 @@ struct APITests {
                 #expect(response.status == .notFound)
                 #expect(try json(response.body)["code"] as? String == "ticket-not-yet-opened")
             }
+            // Fractional seconds and any UTC offset are read too (RFC 3339).
+            let offset = "2026-03-10T09:01:00.250-05:00".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            try await client.execute(uri: "/v1/tickets/T-1000?asOf=\(offset)", method: .get, headers: bearer(agent)) { response throws in
+                #expect(response.status == .ok)
+                #expect(try json(response.body)["status"] as? String == "queued")
+            }
             try await client.execute(uri: "/v1/tickets/T-1000?asOf=yesterday", method: .get, headers: bearer(agent)) { response throws in
                 #expect(response.status == .badRequest)
             }

@@ -48,9 +48,9 @@ struct RequestDecodingMiddleware<Context: RequestContext>: RouterMiddleware {
             let parent = path(context)
             return "\(parent.isEmpty ? "" : parent + ".")\(key.stringValue): is required"
         case .typeMismatch(_, let context), .valueNotFound(_, let context):
-            return "\(path(context).isEmpty ? "body" : path(context)): has the wrong type"
+            return "\(path(context).isEmpty ? "the body" : path(context)): has the wrong type"
         case .dataCorrupted(let context):
-            let field = path(context).isEmpty ? "body" : path(context)
+            let field = path(context).isEmpty ? "a query parameter or field" : path(context)
             // Enums report "Cannot initialize X from invalid String value Y": say it plainly.
             if let range = context.debugDescription.range(of: "from invalid String value ") {
                 return "\(field): \"\(context.debugDescription[range.upperBound...])\" is not one of the values /openapi.yaml lists"

@@ -5,6 +5,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import OpenAPIHummingbird
+import OpenAPIRuntime
 import Postgres
 
 /// Builds batond's HTTP application.
@@ -37,7 +38,7 @@ public func buildApplication(
     }
     let tickets = TicketStore(store: EventStore(client: client, logger: logger))
     let api = BatonAPIService(tickets: tickets, commands: TicketCommands(tickets: tickets), logger: logger, now: now)
-    try api.registerHandlers(on: router)
+    try api.registerHandlers(on: router, configuration: .init(dateTranscoder: RFC3339DateTranscoder()))
     return Application(
         router: router,
         configuration: .init(address: .hostname(host, port: port), serverName: "batond"),
