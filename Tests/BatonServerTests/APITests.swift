@@ -182,6 +182,12 @@ struct APITests {
                     #expect((problem["detail"] as? String)?.contains(detail) == true, "\(problem["detail"] ?? "no detail") should mention \(detail)")
                 }
             }
+            // A body over 1 MiB is refused before any handler sees it.
+            let huge = ByteBuffer(string: #"{"body":""# + String(repeating: "x", count: 2 << 20) + #""}"#)
+            try await client.execute(uri: "/v1/tickets/T-1000/comments", method: .post, headers: headers, body: huge) { response throws in
+                #expect(response.status == .contentTooLarge)
+                #expect(try json(response.body)["code"] as? String == "body-too-large")
+            }
             // Nothing was appended by any refused request.
             let history = try await fixture.tickets.events(of: try #require(try await fixture.tickets.ticketId(number: "T-1000")))
             #expect(history.count == 2)

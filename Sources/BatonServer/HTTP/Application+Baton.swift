@@ -21,6 +21,7 @@ public func buildApplication(
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
     let router = Router()
+    router.add(middleware: BodyLimitMiddleware())
     router.add(middleware: AuthenticationMiddleware(tokens: TokenStore(client: client)))
     router.add(middleware: RequestDecodingMiddleware())
     router.get("/healthz") { _, _ in
