@@ -132,7 +132,7 @@ let package = Package(
         .testTarget(
             name: "BatonServerTests",
             dependencies: [
-                "BatonServer", "TestSupport",
+                "BatonServer", "TestSupport", "BatonAgreementFiles", "BatonDomain",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

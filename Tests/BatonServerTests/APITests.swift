@@ -1,3 +1,4 @@
+import BatonAgreementFiles
 import BatonServer
 import Foundation
 import Hummingbird
@@ -271,6 +272,38 @@ struct APITests {
             }
             try await client.execute(uri: "/v1/tickets/T-1000?asOf=yesterday", method: .get, headers: bearer(agent)) { response throws in
                 #expect(response.status == .badRequest)
+            }
+        }
+    }
+
+    @Test("auditors verify the chain over HTTP; agents may not; vendors see only their own agreements")
+    func auditAndAgreements() async throws {
+        try await withAPI { client, fixture async throws in
+            try await recordTicket(fixture.tickets)
+            _ = try await AgreementCatalog(store: fixture.tickets.store).apply(
+                try AgreementsFile.load(contentsOf: exampleAgreements), actor: "admin:root", at: ticketOpenedAt)
+            let auditor = try await fixture.tokens.create(role: .auditor, subject: nil, name: "Audit", createdBy: "admin:root").token
+            let agent = try await fixture.tokens.create(role: .agent, subject: "ada", name: "Ada", createdBy: "admin:root").token
+            let northwind = try await fixture.tokens.create(role: .vendor, subject: "northwind", name: "Northwind", createdBy: "admin:root").token
+            let expected = try await fixture.tickets.store.verify()
+            try await client.execute(uri: "/v1/integrity", method: .get, headers: bearer(auditor)) { response throws in
+                #expect(response.status == .ok)
+                let body = try json(response.body)
+                #expect(body["intact"] as? Bool == true)
+                #expect((body["eventCount"] as? Int).map(Int64.init) == expected.eventCount)
+                #expect(body["headHash"] as? String == expected.headHash.hexString)
+            }
+            try await client.execute(uri: "/v1/integrity", method: .get, headers: bearer(agent)) { response throws in
+                #expect(response.status == .forbidden)
+            }
+            try await client.execute(uri: "/v1/agreements", method: .get, headers: bearer(agent)) { response throws in
+                let ids = (try json(response.body)["agreements"] as? [[String: Any]])?.compactMap { $0["id"] as? String }
+                #expect(Set(ids ?? []) == ["civicsoft-apps", "infrastructure-ola", "northwind-helpdesk", "prairie-wan-lan", "service-desk-ola"])
+                #expect(ids?.count == 6)
+            }
+            try await client.execute(uri: "/v1/agreements", method: .get, headers: bearer(northwind)) { response throws in
+                let ids = (try json(response.body)["agreements"] as? [[String: Any]])?.compactMap { $0["id"] as? String }
+                #expect(ids == ["northwind-helpdesk"])
             }
         }
     }

@@ -27,6 +27,45 @@ struct BatonAPIService: APIProtocol {
         }
     }
 
+    // MARK: - Audit and agreements
+
+    func verifyIntegrity(_ input: Operations.VerifyIntegrity.Input) async throws -> Operations.VerifyIntegrity.Output {
+        do {
+            let principal = try caller()
+            guard principal.role == .auditor || principal.role == .admin else {
+                throw APIProblem.forbidden("verifying the log is for auditors and admins")
+            }
+            let report = try await tickets.store.verify()
+            return .ok(.init(body: .json(.init(
+                intact: report.isIntact, eventCount: report.eventCount, headHash: report.headHash.hexString,
+                brokenAt: report.firstBreak?.position, reason: report.firstBreak?.reason, summary: report.description))))
+        } catch {
+            let problem = problem(error)
+            return .default(statusCode: problem.status, problem.response)
+        }
+    }
+
+    func listAgreements(_ input: Operations.ListAgreements.Input) async throws -> Operations.ListAgreements.Output {
+        do {
+            let principal = try caller()
+            var agreements = try await AgreementCatalog(store: tickets.store).agreements()
+            switch principal.role {
+            case .admin, .agent, .auditor: break
+            case .vendor: agreements = agreements.filter { $0.vendorId != nil && $0.vendorId == principal.subject }
+            case .ingest: throw APIProblem.forbidden("an ingest token opens tickets; it does not read agreements")
+            }
+            return .ok(.init(body: .json(.init(agreements: agreements.map { agreement in
+                Components.Schemas.AgreementVersion(
+                    id: agreement.id, name: agreement.name, kind: agreement.kind == .vendor ? .vendor : .inHouse,
+                    vendorId: agreement.vendorId, version: agreement.version, effectiveFrom: agreement.effectiveFrom,
+                    effectiveTo: agreement.effectiveTo, queues: agreement.queues, precedence: agreement.precedence)
+            }))))
+        } catch {
+            let problem = problem(error)
+            return .default(statusCode: problem.status, problem.response)
+        }
+    }
+
     // MARK: - Reads
 
     func getTicket(_ input: Operations.GetTicket.Input) async throws -> Operations.GetTicket.Output {
