@@ -3,6 +3,7 @@ import Foundation
 import EventStore
 import Hummingbird
 import Logging
+import Prometheus
 import ServiceLifecycle
 
 /// Runs batond: opens the database (starting the embedded cluster when no URL is
@@ -10,7 +11,7 @@ import ServiceLifecycle
 /// SIGINT, then shuts down gracefully and stops the cluster it started. When the
 /// configuration carries agreements, they are applied (recorded as events) before serving.
 public func runServer(
-    configuration: ServerConfiguration, logger: Logger,
+    configuration: ServerConfiguration, logger: Logger, metrics: PrometheusCollectorRegistry? = nil,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws {
     try await Database.with(configuration.database, maximumConnections: configuration.maximumConnections, logger: logger) { database in
@@ -24,7 +25,7 @@ public func runServer(
             }
         }
         let app = try buildApplication(
-            client: database.client, host: configuration.host, port: configuration.port, logger: logger,
+            client: database.client, host: configuration.host, port: configuration.port, logger: logger, metrics: metrics,
             onServerRunning: onServerRunning)
         let services = ServiceGroup(
             configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -44,10 +44,11 @@ struct Serve: AsyncParsableCommand {
             }
         }
         let logger = database.makeLogger()
+        let metrics = Telemetry.bootstrapPrometheus()
         let configuration = ServerConfiguration(
             database: database.database, host: host, port: port, migrateOnStart: !noMigrate,
             maximumConnections: maximumConnections, agreements: agreementSet)
-        try await runServer(configuration: configuration, logger: logger) { port in
+        try await runServer(configuration: configuration, logger: logger, metrics: metrics) { port in
             logger.info("batond is serving", metadata: ["address": "http://\(host):\(port)"])
         }
     }

@@ -54,6 +54,10 @@ struct BatondProcessTests {
             #expect(ready?.0 == 200, "round \(round): /readyz never answered 200")
             #expect(ready?.1.contains("\"ready\"") == true)
             #expect(await get("http://127.0.0.1:\(port)/healthz")?.1 == "ok\n")
+            // Requests are counted on /metrics, in Prometheus text format.
+            let metrics = await get("http://127.0.0.1:\(port)/metrics")
+            #expect(metrics?.0 == 200)
+            #expect(metrics?.1.contains("hb_requests") == true, "\(metrics?.1.prefix(300) ?? "no answer")")
             if round == 1 {
                 // Leave a trace in the database to find in round 2.
                 let client = PostgresClient(configuration: .init(connectionString: EmbeddedPostgres(configuration: .init(dataDirectory: URL(fileURLWithPath: dataDir))).connectionString))

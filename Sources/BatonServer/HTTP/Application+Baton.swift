@@ -7,6 +7,7 @@ import NIOCore
 import OpenAPIHummingbird
 import OpenAPIRuntime
 import Postgres
+import Prometheus
 
 /// Builds batond's HTTP application.
 ///
@@ -14,13 +15,23 @@ import Postgres
 /// - `GET /readyz`: 200 when the database answers and migrations are applied, else 503,
 ///   with a JSON report either way.
 /// - `GET /openapi.yaml`: the API document the `/v1/` routes are generated from.
+/// - `GET /metrics`: Prometheus text format, when a registry is given.
 /// - `/v1/…`: the API of `openapi.yaml`, for callers with a bearer token.
 public func buildApplication(
     client: PostgresClient, host: String, port: Int, logger: Logger,
+    metrics: PrometheusCollectorRegistry? = nil,
     now: @escaping @Sendable () -> Date = { Date() },
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
     let router = Router()
+    if let metrics {
+        router.add(middleware: MetricsMiddleware())
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
+        }
+    }
     router.add(middleware: BodyLimitMiddleware())
     router.add(middleware: AuthenticationMiddleware(tokens: TokenStore(client: client)))
     router.add(middleware: RequestDecodingMiddleware())

@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 import Postgres
 import Synchronization
 
@@ -31,6 +32,9 @@ final class AppendBatcher: Sendable {
 
     private let client: PostgresClient
     private let state = Mutex(State())
+    private let appendsCommitted = Counter(label: "baton_event_store_appends")
+    private let appendsConflicted = Counter(label: "baton_event_store_append_conflicts")
+    private let batchSize = Recorder(label: "baton_event_store_append_batch_size")
 
     init(client: PostgresClient) {
         self.client = client
@@ -89,6 +93,19 @@ final class AppendBatcher: Sendable {
     }
 
     private func write(_ requests: [AppendRequest]) async -> [Result<AppendResult, any Error>] {
+        batchSize.record(requests.count)
+        let results = await attempt(requests)
+        for result in results {
+            switch result {
+            case .success: appendsCommitted.increment()
+            case .failure(let error) where error is WrongExpectedVersion: appendsConflicted.increment()
+            case .failure: break
+            }
+        }
+        return results
+    }
+
+    private func attempt(_ requests: [AppendRequest]) async -> [Result<AppendResult, any Error>] {
         do {
             return try await client.withConnection { try await EventStore.execute(requests, on: $0) }
         } catch {
