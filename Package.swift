@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-openapi-generator", from: "1.14.3"),
         .package(url: "https://github.com/apple/swift-openapi-runtime", from: "1.13.4"),
         .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird", from: "2.1.0"),
+        .package(url: "https://github.com/swift-server/swift-openapi-async-http-client", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
@@ -115,6 +117,17 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "baton",
+            dependencies: [
+                "BatonAPI",
+                "BatonDomain",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .executableTarget(
             name: "baton-bench",
             dependencies: ["Postgres", "EventStore", "BatonSchema"]
         ),
@@ -141,7 +154,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
-        .testTarget(name: "BatondTests", dependencies: ["batond", "Postgres", "TestSupport"]),
+        .testTarget(name: "BatondTests", dependencies: ["batond", "baton", "Postgres", "TestSupport", "BatonServer", "BatonDomain"]),
     ],
     swiftLanguageModes: [.v6]
 )

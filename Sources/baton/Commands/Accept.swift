@@ -1,0 +1,20 @@
+import ArgumentParser
+import BatonAPI
+
+struct Accept: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Accept a ticket (your first response).", discussion: "Example:\n  baton accept T-1042")
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Argument(help: "The ticket number, T-1042 or 1042.")
+    var number: String
+
+    func run() async {
+        await perform {
+            switch try await connection.client().acceptTicket(path: .init(number: number)) {
+            case .ok(let done): try report((200, done, nil), format: connection.output)
+            case .default(let status, let problem): try report((status, nil, problem), format: connection.output)
+            }
+        }
+    }
+}

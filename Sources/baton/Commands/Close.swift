@@ -1,0 +1,20 @@
+import ArgumentParser
+import BatonAPI
+
+struct Close: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Close a resolved ticket.", discussion: "Example:\n  baton close T-1042")
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Argument(help: "The ticket number, T-1042 or 1042.")
+    var number: String
+
+    func run() async {
+        await perform {
+            switch try await connection.client().closeTicket(path: .init(number: number)) {
+            case .ok(let done): try report((200, done, nil), format: connection.output)
+            case .default(let status, let problem): try report((status, nil, problem), format: connection.output)
+            }
+        }
+    }
+}
