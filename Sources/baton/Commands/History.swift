@@ -17,11 +17,8 @@ struct History: AsyncParsableCommand {
 
     func run() async {
         await perform {
-            let instant = try until.map { text -> Date in
-                guard let date = try? RFC3339Dates().decode(text) else { throw Failure(.usage, "--until: \"\(text)\" is not an RFC 3339 instant such as 2026-11-02T09:00:00Z") }
-                return date
-            }
-            switch try await connection.client().getTicketEvents(path: .init(number: number), query: .init(until: instant)) {
+            let moment = try instant(until, option: "--until")
+            switch try await connection.client().getTicketEvents(path: .init(number: number), query: .init(until: moment)) {
             case .ok(let ok):
                 let events = try ok.body.json.events
                 if connection.output == .json { try printJSON(events) } else { Timeline.print(events) }

@@ -26,10 +26,7 @@ struct Hold: AsyncParsableCommand {
             guard let reason = Components.Schemas.HoldRequest.ReasonPayload(rawValue: reason) else {
                 throw Failure(.usage, "--reason: \"\(self.reason)\" is not one of \(Components.Schemas.HoldRequest.ReasonPayload.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            let end = try until.map { text -> Date in
-                guard let date = try? RFC3339Dates().decode(text) else { throw Failure(.usage, "--until: \"\(text)\" is not an RFC 3339 instant such as 2026-12-01T09:00:00Z") }
-                return date
-            }
+            let end = try instant(until, option: "--until")
             let body = Components.Schemas.HoldRequest(reason: reason, until: end, note: note)
             switch try await connection.client().holdTicket(path: .init(number: number), body: .json(body)) {
             case .ok(let done): try report((200, done, nil), format: connection.output)

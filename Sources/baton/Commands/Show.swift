@@ -17,18 +17,15 @@ struct Show: AsyncParsableCommand {
 
     func run() async {
         await perform {
-            let instant = try asOf.map { text -> Date in
-                guard let date = try? RFC3339Dates().decode(text) else { throw Failure(.usage, "--as-of: \"\(text)\" is not an RFC 3339 instant such as 2026-11-02T09:00:00Z") }
-                return date
-            }
+            let moment = try instant(asOf, option: "--as-of")
             let client = try connection.client()
             let ticket: Components.Schemas.Ticket
-            switch try await client.getTicket(path: .init(number: number), query: .init(asOf: instant)) {
+            switch try await client.getTicket(path: .init(number: number), query: .init(asOf: moment)) {
             case .ok(let ok): ticket = try ok.body.json
             case .default(let status, let problem): throw Failure(status: status, problem: try problem.body.applicationProblemJson)
             }
             let events: [Components.Schemas.TicketEvent]
-            switch try await client.getTicketEvents(path: .init(number: number), query: .init(until: instant)) {
+            switch try await client.getTicketEvents(path: .init(number: number), query: .init(until: moment)) {
             case .ok(let ok): events = try ok.body.json.events
             case .default(let status, let problem): throw Failure(status: status, problem: try problem.body.applicationProblemJson)
             }

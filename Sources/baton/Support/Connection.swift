@@ -62,6 +62,16 @@ struct RFC3339Dates: DateTranscoder {
     }
 }
 
+/// The RFC 3339 instant given for `option`, or a usage failure that names the option.
+func instant(_ text: String?, option: String) throws -> Date? {
+    try text.map { text in
+        guard let date = try? RFC3339Dates().decode(text) else {
+            throw Failure(.usage, "\(option): \"\(text)\" is not an RFC 3339 instant such as 2026-11-02T09:00:00Z")
+        }
+        return date
+    }
+}
+
 /// Prints `value` as pretty JSON.
 func printJSON<Value: Encodable>(_ value: Value) throws {
     let encoder = JSONEncoder()
