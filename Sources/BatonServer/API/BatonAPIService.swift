@@ -17,20 +17,18 @@ struct BatonAPIService: APIProtocol {
     // MARK: - Identity
 
     func whoami(_ input: Operations.Whoami.Input) async throws -> Operations.Whoami.Output {
-        do {
+        await answering(Operations.Whoami.Output.default) {
             let principal = try caller()
             return .ok(.init(body: .json(.init(
                 name: principal.name, role: .init(rawValue: principal.role.rawValue) ?? .auditor, subject: principal.subject,
                 actor: principal.actor?.rawValue ?? "auditor"))))
-        } catch {
-            return .default(statusCode: problem(error).status, problem(error).response)
         }
     }
 
     // MARK: - Audit and agreements
 
     func verifyIntegrity(_ input: Operations.VerifyIntegrity.Input) async throws -> Operations.VerifyIntegrity.Output {
-        do {
+        await answering(Operations.VerifyIntegrity.Output.default) {
             let principal = try caller()
             guard principal.role == .auditor || principal.role == .admin else {
                 throw APIProblem.forbidden("verifying the log is for auditors and admins")
@@ -39,14 +37,11 @@ struct BatonAPIService: APIProtocol {
             return .ok(.init(body: .json(.init(
                 intact: report.isIntact, eventCount: report.eventCount, headHash: report.headHash.hexString,
                 brokenAt: report.firstBreak?.position, reason: report.firstBreak?.reason, summary: report.description))))
-        } catch {
-            let problem = problem(error)
-            return .default(statusCode: problem.status, problem.response)
         }
     }
 
     func listAgreements(_ input: Operations.ListAgreements.Input) async throws -> Operations.ListAgreements.Output {
-        do {
+        await answering(Operations.ListAgreements.Output.default) {
             let principal = try caller()
             var agreements = try await AgreementCatalog(store: tickets.store).agreements()
             switch principal.role {
@@ -60,20 +55,16 @@ struct BatonAPIService: APIProtocol {
                     vendorId: agreement.vendorId, version: agreement.version, effectiveFrom: agreement.effectiveFrom,
                     effectiveTo: agreement.effectiveTo, queues: agreement.queues, precedence: agreement.precedence)
             }))))
-        } catch {
-            let problem = problem(error)
-            return .default(statusCode: problem.status, problem.response)
         }
     }
 
     // MARK: - Reads
 
     func getTicket(_ input: Operations.GetTicket.Input) async throws -> Operations.GetTicket.Output {
-        do {
+        await answering(Operations.GetTicket.Output.default) {
             let principal = try caller()
-            let (id, current) = try await visibleTicket(input.path.number, for: principal)
+            let (_, current, recorded) = try await visibleTicket(input.path.number, for: principal)
             guard let asOf = input.query.asOf else { return .ok(.init(body: .json(Self.document(current)))) }
-            let recorded = try await tickets.store.readStream(TicketStore.streamName(id))
             if principal.role == .vendor, let start = Self.currentPlacement(in: recorded), asOf < recorded[start].occurredAt {
                 throw APIProblem.ticketNotFound(input.path.number)  // before it was this vendor's
             }
@@ -82,18 +73,14 @@ struct BatonAPIService: APIProtocol {
                 throw APIProblem(status: 404, code: "ticket-not-yet-opened", title: "No such ticket then", detail: "\(input.path.number) was opened after \(asOf.formatted(.iso8601))")
             }
             return .ok(.init(body: .json(Self.document(then))))
-        } catch {
-            let problem = problem(error)
-            return .default(statusCode: problem.status, problem.response)
         }
     }
 
     func getTicketEvents(_ input: Operations.GetTicketEvents.Input) async throws -> Operations.GetTicketEvents.Output {
-        do {
+        await answering(Operations.GetTicketEvents.Output.default) {
             let principal = try caller()
-            let (id, _) = try await visibleTicket(input.path.number, for: principal)
+            var (_, _, recorded) = try await visibleTicket(input.path.number, for: principal)
             let until = input.query.until ?? .distantFuture
-            var recorded = try await tickets.store.readStream(TicketStore.streamName(id))
             if principal.role == .vendor {
                 // A vendor sees the ticket's history from the moment it entered its queue, and
                 // no routing trace (which would name other vendors' agreements and caps).
@@ -102,9 +89,6 @@ struct BatonAPIService: APIProtocol {
             let redact = principal.role == .vendor
             return .ok(.init(body: .json(.init(
                 events: try recorded.filter { $0.occurredAt <= until }.map { try Self.document($0, redactingTrace: redact) }))))
-        } catch {
-            let problem = problem(error)
-            return .default(statusCode: problem.status, problem.response)
         }
     }
 
@@ -199,21 +183,18 @@ struct BatonAPIService: APIProtocol {
     private func act(
         _ number: String, key: String?, _ makeCommand: (Date) throws -> TicketCommand
     ) async -> ActionAnswer {
-        do {
+        await answering(ActionAnswer.failed) {
             let principal = try caller()
             guard let actor = principal.actor, principal.role != .ingest else {
                 throw APIProblem.forbidden("a \(principal.role.rawValue) token may read tickets but not act on them")
             }
-            let (id, _) = try await visibleTicket(number, for: principal)
+            let id = try await visibleTicket(number, for: principal).id
             let instant = now()
             let command = try makeCommand(instant)
             let commandId = key.map { Self.commandId(key: $0, principal: principal, ticketId: id, action: command.name) }
             let outcome = try await commands.execute(command, on: id, by: actor, at: instant, commandId: commandId)
             return .done(.init(body: .json(.init(
                 ticket: Self.document(outcome.ticket), events: outcome.events.map(\.event.typeName), repeated: outcome.isDuplicate))))
-        } catch {
-            let problem = problem(error)
-            return .failed(problem.status, problem.response)
         }
     }
 
@@ -239,19 +220,32 @@ struct BatonAPIService: APIProtocol {
     /// The ticket, if it exists and the principal may see it. A vendor sees only tickets in
     /// its own queues, an ingest source only the tickets it sent; anything else is answered
     /// exactly as a ticket that does not exist.
-    private func visibleTicket(_ number: String, for principal: Principal) async throws -> (UUID, Ticket) {
-        guard let id = try await tickets.ticketId(number: number),
-              let ticket = TicketDecider.fold(try await tickets.events(of: id))
-        else { throw APIProblem.ticketNotFound(number) }
+    ///
+    /// Returns the ticket's id, its current state and the stored events it was folded from.
+    private func visibleTicket(_ number: String, for principal: Principal) async throws -> (id: UUID, ticket: Ticket, events: [RecordedEvent]) {
+        guard let id = try await tickets.ticketId(number: number) else { throw APIProblem.ticketNotFound(number) }
+        let recorded = try await tickets.store.readStream(TicketStore.streamName(id))
+        guard let ticket = TicketDecider.fold(try recorded.map(TicketStore.decode)) else { throw APIProblem.ticketNotFound(number) }
         switch principal.role {
         case .admin, .agent, .auditor:
-            return (id, ticket)
+            break
         case .vendor:
             guard let vendor = principal.subject, ticket.assignment?.placement.vendorId == vendor else { throw APIProblem.ticketNotFound(number) }
-            return (id, ticket)
         case .ingest:
             guard ticket.details.source == principal.subject else { throw APIProblem.ticketNotFound(number) }
-            return (id, ticket)
+        }
+        return (id, ticket, recorded)
+    }
+
+    /// Runs a handler's work; any failure becomes the operation's problem response.
+    private func answering<Output>(
+        _ failure: (Int, Components.Responses.Problem) -> Output, _ body: () async throws -> Output
+    ) async -> Output {
+        do {
+            return try await body()
+        } catch {
+            let problem = problem(error)
+            return failure(problem.status, problem.response)
         }
     }
 

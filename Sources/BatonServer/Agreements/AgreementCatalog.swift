@@ -62,8 +62,9 @@ public struct AgreementCatalog: Sendable {
         while true {
             attempt += 1
             let (stored, version) = try await read(stream: stream)
-            let events = AgreementEvent.changes(current: AgreementEvent.versions(from: stored), desired: desired)
-            let latest = (AgreementEvent.versions(from: stored) + desired).map(\.version).max() ?? 0
+            let current = AgreementEvent.versions(from: stored)
+            let events = AgreementEvent.changes(current: current, desired: desired)
+            let latest = (current + desired).map(\.version).max() ?? 0
             guard !events.isEmpty else {
                 return Change(agreementId: id, action: .unchanged, versions: [], latestVersion: latest)
             }
