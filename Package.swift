@@ -88,10 +88,22 @@ let package = Package(
             plugins: ["EmbedSchema"]
         ),
         .target(
+            name: "BatonProjections",
+            dependencies: [
+                "Postgres",
+                "EventStore",
+                "BatonDomain",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
             name: "BatonServer",
             dependencies: [
                 "Postgres",
                 "EventStore",
+                "BatonProjections",
                 "BatonSchema",
                 "BatonDomain",
                 "BatonAgreementFiles",
@@ -148,9 +160,16 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "TestSupport"]),
         .testTarget(
+            name: "BatonProjectionsTests",
+            dependencies: [
+                "BatonProjections", "BatonServer", "TestSupport", "BatonAgreementFiles", "BatonDomain",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+        .testTarget(
             name: "BatonServerTests",
             dependencies: [
-                "BatonServer", "TestSupport", "BatonAgreementFiles", "BatonDomain",
+                "BatonServer", "BatonProjections", "TestSupport", "BatonAgreementFiles", "BatonDomain",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

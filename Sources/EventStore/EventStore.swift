@@ -113,6 +113,18 @@ public final class EventStore: Sendable {
         ).map(RecordedEvent.init(row:))
     }
 
+    /// Every event of the given streams up to global position `position` (inclusive),
+    /// ordered by stream then version: one query for what a batch of events touched.
+    public func readStreams(_ streams: [String], upTo position: Int64, on connection: PostgresConnection) async throws -> [RecordedEvent] {
+        guard !streams.isEmpty else { return [] }
+        return try await connection.query("""
+            SELECT \(unescaped: RecordedEvent.columns) FROM events
+            WHERE stream = ANY(\(streams)) AND position <= \(position)
+            ORDER BY stream, stream_version
+            """
+        ).map(RecordedEvent.init(row:))
+    }
+
     /// Up to `limit` events after global position `position` (exclusive), in order.
     public func readAll(after position: Int64, limit: Int) async throws -> [RecordedEvent] {
         try await client.withConnection { try await readAll(after: position, limit: limit, on: $0) }

@@ -20,13 +20,13 @@ struct AgreementCatalogTests {
             let catalog = AgreementCatalog(store: db.eventStore)
             let first = try await catalog.apply(set, actor: "admin:ada", at: now)
             let ids = Set(set.agreements.map(\.id))
-            #expect(Set(first.map(\.agreementId)) == ids)
+            #expect(Set(first.map(\.agreementId)) == ids.union(["(service policy)"]))
             #expect(first.allSatisfy { $0.action == .registered })
-            for change in first {
+            for change in first where change.agreementId != "(service policy)" {
                 #expect(change.versions == set.agreements.filter { $0.id == change.agreementId }.map(\.version).sorted())
             }
             let head = try await db.eventStore.headPosition()
-            #expect(head == Int64(set.agreements.count))
+            #expect(head == Int64(set.agreements.count) + 1)  // and the policy
 
             let second = try await catalog.apply(set, actor: "admin:ada", at: now)
             #expect(second.allSatisfy { $0.action == .unchanged })
@@ -34,9 +34,30 @@ struct AgreementCatalogTests {
 
             let stored = try await catalog.agreements()
             #expect(stored == set.agreements.sorted { ($0.id, $0.version) < ($1.id, $1.version) })
+            let current = try #require(try await catalog.current())
+            #expect(current.customerSLA == set.customerSLA)
+            #expect(current.defaultQueue == set.defaultQueue)
+            #expect(current.priorityMatrix == set.priorityMatrix)
+            #expect(current.agreements == stored)
             let events = try await db.eventStore.readStream(AgreementCatalog.streamName(agreementId: "northwind-helpdesk"))
             #expect(events.map(\.type) == ["AgreementRegistered"])
             #expect(events.first?.actor == "admin:ada")
+        }
+    }
+
+    @Test("a changed customer SLA or default queue is recorded as a new policy; nothing else changes")
+    func policyChange() async throws {
+        var set = try AgreementsFile.load(contentsOf: exampleAgreements)
+        try await TestDatabase.withFresh { db async throws in
+            let catalog = AgreementCatalog(store: db.eventStore)
+            #expect(try await catalog.current() == nil)
+            _ = try await catalog.apply(set, actor: "admin:ada", at: now)
+            set.defaultQueue = "front-desk"
+            let changes = try await catalog.apply(set, actor: "admin:ada", at: now)
+            #expect(changes.filter { $0.action != .unchanged } == [
+                .init(agreementId: "(service policy)", action: .amended, versions: [2], latestVersion: 2),
+            ])
+            #expect(try await catalog.current()?.defaultQueue == "front-desk")
         }
     }
 
@@ -69,7 +90,7 @@ struct AgreementCatalogTests {
                 }
                 try await group.waitForAll()
             }
-            #expect(try await db.eventStore.headPosition() == Int64(set.agreements.count))
+            #expect(try await db.eventStore.headPosition() == Int64(set.agreements.count) + 1)
             #expect(try await AgreementCatalog(store: db.eventStore).agreements().count == set.agreements.count)
         }
     }

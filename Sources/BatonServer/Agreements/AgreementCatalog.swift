@@ -1,4 +1,5 @@
 import BatonDomain
+import BatonProjections
 import EventStore
 import Foundation
 import Postgres
@@ -49,6 +50,9 @@ public struct AgreementCatalog: Sendable {
     public func apply(_ set: AgreementSet, actor: String, at instant: Date) async throws -> [Change] {
         let byId = Dictionary(grouping: set.agreements, by: \.id)
         var changes: [Change] = []
+        if let change = try await applyPolicy(ServicePolicySet(set), actor: actor, at: instant) {
+            changes.append(change)
+        }
         for id in byId.keys.sorted() {
             changes.append(try await apply(id: id, desired: byId[id] ?? [], actor: actor, at: instant))
         }
@@ -85,6 +89,42 @@ public struct AgreementCatalog: Sendable {
             }
             return Change(agreementId: id, action: stored.isEmpty ? .registered : .amended, versions: added, latestVersion: latest)
         }
+    }
+
+    /// The stream holding the service desk's policy (customer SLA, default queue, priority matrix).
+    public static let policyStream = AgreementLog.policyStream
+
+    /// Records the policy when it differs from the one recorded last.
+    private func applyPolicy(_ policy: ServicePolicySet, actor: String, at instant: Date) async throws -> Change? {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let (current, version) = try await readPolicy()
+            if current == policy { return nil }
+            let event = NewEvent(
+                type: ServicePolicySet.typeName, schemaVersion: ServicePolicySet.schemaVersion,
+                data: Array(try EventJSON.encoder.encode(policy)), occurredAt: instant, actor: actor)
+            do {
+                _ = try await store.append(to: Self.policyStream, expectedVersion: version.map { .exact($0) } ?? .noStream, events: [event])
+            } catch is WrongExpectedVersion where attempt < 3 {
+                continue
+            }
+            let next = Int((version ?? 0) + 1)
+            return Change(agreementId: "(service policy)", action: version == nil ? .registered : .amended, versions: [next], latestVersion: next)
+        }
+    }
+
+    /// The policy recorded last, and the policy stream's version.
+    public func readPolicy() async throws -> (policy: ServicePolicySet?, version: Int64?) {
+        let recorded = try await store.readStream(Self.policyStream)
+        guard let last = recorded.last else { return (nil, nil) }
+        return (try ServicePolicySet.decode(schemaVersion: last.schemaVersion, data: Data(last.data)), last.streamVersion)
+    }
+
+    /// The recorded policy with every recorded agreement version: what routing and SLA clocks
+    /// use. Nil until an agreements file has been applied.
+    public func current() async throws -> AgreementSet? {
+        try await store.client.withConnection { try await AgreementLog.agreementSet(on: $0) }
     }
 
     /// Every stored version of every agreement, ordered by id then version.

@@ -49,6 +49,20 @@ public struct TicketCommands: Sendable {
     public func execute(
         _ command: TicketCommand, on ticketId: UUID, by actor: Actor, at now: Date, commandId: UUID? = nil
     ) async throws -> Outcome {
+        try await execute(command, on: ticketId, by: actor, at: now, commandId: commandId, then: { _ in nil })
+    }
+
+    /// Executes `command`, then the command `followUp` asks for given the ticket after it
+    /// (for example, routing a ticket its vendor just rejected), appending the events of both
+    /// in one append: nobody ever sees the ticket between the two.
+    ///
+    /// `require` is checked against the state each attempt decides on, so a condition it
+    /// checks holds at the moment of the append (the expected version guarantees that).
+    public func execute(
+        _ command: TicketCommand, on ticketId: UUID, by actor: Actor, at now: Date, commandId: UUID? = nil,
+        require: (Ticket) throws -> Void = { _ in },
+        then followUp: (Ticket) async throws -> (command: TicketCommand, actor: Actor)?
+    ) async throws -> Outcome {
         if let commandId, let earlier = try await answerAgain(commandId, ticketId: ticketId) {
             return earlier
         }
@@ -61,9 +75,14 @@ public struct TicketCommands: Sendable {
             guard let state = TicketDecider.fold(history), let version = recorded.last?.streamVersion else {
                 throw TicketNotFound(ticketId: ticketId)
             }
-            let decided = try decider.decide(command, state: state, by: actor, at: now)
+            try require(state)
+            var decided = try decider.decide(command, state: state, by: actor, at: now)
             guard !decided.isEmpty else {
                 return Outcome(events: [], ticket: state, isDuplicate: false)
+            }
+            let after = decided.reduce(state) { TicketDecider.evolve($0, $1) } ?? state
+            if let next = try await followUp(after) {
+                decided += try decider.decide(next.command, state: after, by: next.actor, at: now)
             }
             do {
                 let result = try await tickets.store.append(

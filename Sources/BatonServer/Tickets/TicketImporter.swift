@@ -66,7 +66,7 @@ public struct TicketImporter: Sendable {
             case .recorded:
                 summary.imported += 1
                 summary.events += events.count
-            case .duplicate:
+            case .duplicate, .repeatedCommand:
                 summary.alreadyImported += 1
             }
         }

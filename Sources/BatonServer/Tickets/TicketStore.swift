@@ -1,4 +1,5 @@
 import BatonDomain
+import BatonProjections
 import EventStore
 import Foundation
 import Postgres
@@ -55,7 +56,11 @@ public struct TicketStore: Sendable {
         case recorded(AppendResult)
         /// The source already sent this external ticket: nothing was recorded.
         case duplicate(number: String, ticketId: UUID)
+        /// The command id had already opened a ticket: nothing was recorded.
+        case repeatedCommand
     }
+
+    private struct RepeatedCommand: Error {}
 
     /// Records a new ticket: its number in the index and its first events, in one transaction.
     ///
@@ -78,10 +83,15 @@ public struct TicketStore: Sendable {
                     VALUES (\(parsed), \(ticketId), \(source), \(externalReference), \(openedAt))
                     """)
                 precondition(inserted == 1)
-                return .recorded(try await store.append(
+                let result = try await store.append(
                     to: Self.streamName(ticketId), expectedVersion: .noStream, events: newEvents, commandId: commandId,
-                    on: connection))
+                    on: connection)
+                // The command id opened a ticket before: roll the new number back out.
+                if result.isDuplicate { throw RepeatedCommand() }
+                return .recorded(result)
             }
+        } catch is RepeatedCommand {
+            return .repeatedCommand
         } catch let error as PostgresError where error.sqlState == SQLState.uniqueViolation && error.constraint == "ticket_index_source_external_reference_key" {
             guard let externalReference, let existing = try await existing(source: source, externalReference: externalReference) else { throw error }
             return .duplicate(number: existing.number, ticketId: existing.ticketId)
@@ -102,10 +112,6 @@ public struct TicketStore: Sendable {
 
     /// The domain's form of a stored event.
     public static func decode(_ recorded: RecordedEvent) throws -> Stamped<TicketEvent> {
-        let event = try TicketEvent.decode(typeName: recorded.type, schemaVersion: recorded.schemaVersion, data: Data(recorded.data))
-        guard let actor = Actor(rawValue: recorded.actor) else {
-            throw EventDecodingError(code: .invalidData, typeName: recorded.type, schemaVersion: recorded.schemaVersion, detail: "actor \(recorded.actor) at position \(recorded.position)")
-        }
-        return Stamped(event, at: recorded.occurredAt, by: actor)
+        try TicketEvents.decode(recorded)
     }
 }

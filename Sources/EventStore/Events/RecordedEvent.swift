@@ -30,12 +30,14 @@ public struct RecordedEvent: Sendable, Equatable {
         try EventJSON.decoder.decode(Payload.self, from: Data(data))
     }
 
-    static let columns = """
+    /// The `events` columns ``init(row:)`` reads, in order, for `SELECT \(unescaped: columns)`.
+    public static let columns = """
         position, event_id, stream, stream_version, type, schema_version, data, occurred_at, \
         recorded_at, actor, correlation_id, causation_id, command_id, content_hash, hash
         """
 
-    init(row: PostgresRow) throws {
+    /// Reads a row selected with ``columns``.
+    public init(row: PostgresRow) throws {
         position = try row.decode(Int64.self, at: 0)
         id = try row.decode(UUID.self, at: 1)
         stream = try row.decode(String.self, at: 2)

@@ -2,7 +2,7 @@ import Synchronization
 
 /// Wakes waiters when something changed: a generation counter plus the tasks waiting for it
 /// to move past the value they saw.
-final class ChangeSignal: Sendable {
+public final class ChangeSignal: Sendable {
     private struct State {
         var generation: UInt64 = 0
         var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
@@ -11,10 +11,12 @@ final class ChangeSignal: Sendable {
 
     private let state = Mutex(State())
 
-    var generation: UInt64 { state.withLock { $0.generation } }
+    public init() {}
+
+    public var generation: UInt64 { state.withLock { $0.generation } }
 
     /// Moves the generation on and wakes every waiter.
-    func signal() {
+    public func signal() {
         let waiters = state.withLock { state in
             state.generation &+= 1
             defer { state.waiters.removeAll() }
@@ -25,7 +27,7 @@ final class ChangeSignal: Sendable {
 
     /// Returns once the generation differs from `seen`, or after `timeout`, or on
     /// cancellation, whichever comes first.
-    func wait(since seen: UInt64, timeout: Duration) async {
+    public func wait(since seen: UInt64, timeout: Duration) async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.waitForChange(since: seen) }
             group.addTask { try? await Task.sleep(for: timeout) }

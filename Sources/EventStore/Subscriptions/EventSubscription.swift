@@ -20,6 +20,29 @@ extension EventStore {
     }
 }
 
+extension EventStore {
+    /// LISTENs on `channels` on a dedicated connection and moves `signal` on at each
+    /// notification, and at each (re)connect, which may have missed some. Returns once
+    /// listening, or after 5 seconds if the database cannot be reached (callers poll too).
+    /// Stop the returned listener when done.
+    public func listen(channels: [String], signalling signal: ChangeSignal) async -> PostgresListener {
+        let configuration = client.configuration
+        let listening = ChangeSignal()
+        let listener = PostgresListener(
+            configuration: .init(
+                connectionString: configuration.connectionString, database: configuration.database,
+                channels: channels, logger: logger)
+        ) { event in
+            signal.signal()
+            if event == .listening { listening.signal() }
+        }
+        let seen = listening.generation
+        listener.start()
+        await listening.wait(since: seen, timeout: .seconds(5))
+        return listener
+    }
+}
+
 /// See ``EventStore/subscribe(after:batchSize:pollInterval:)``.
 public struct EventSubscription: AsyncSequence, Sendable {
     public typealias Element = RecordedEvent
@@ -84,23 +107,7 @@ public struct EventSubscription: AsyncSequence, Sendable {
 
         /// LISTEN before the first read, so nothing appended during catch-up goes unnoticed.
         private func startListening() async {
-            let configuration = store.client.configuration
-            let signal = self.signal
-            let listening = ChangeSignal()
-            let listener = PostgresListener(
-                configuration: .init(
-                    connectionString: configuration.connectionString, database: configuration.database,
-                    channels: [EventStore.notificationChannel], logger: store.logger)
-            ) { event in
-                // A (re)connect may have missed notifications: treat it as a change too.
-                signal.signal()
-                if event == .listening { listening.signal() }
-            }
-            self.listener = listener
-            let seen = listening.generation
-            listener.start()
-            // If the listener cannot connect now, go on: polling covers it.
-            await listening.wait(since: seen, timeout: .seconds(5))
+            listener = await store.listen(channels: [EventStore.notificationChannel], signalling: signal)
         }
     }
 }

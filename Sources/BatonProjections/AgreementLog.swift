@@ -1,0 +1,62 @@
+import BatonDomain
+import EventStore
+import Foundation
+import Postgres
+
+/// Reads the agreements and the service policy recorded in the log (`agreement-<id>`
+/// streams and `service-policy`): what routing and SLA clocks are computed with.
+public enum AgreementLog {
+    /// The stream of the service desk's policy.
+    public static let policyStream = "service-policy"
+    /// Every agreement stream starts with this.
+    public static let agreementStreamPrefix = "agreement-"
+
+    /// True for the streams whose events change the agreement set.
+    public static func isAgreementStream(_ stream: String) -> Bool {
+        stream == policyStream || stream.hasPrefix(agreementStreamPrefix)
+    }
+
+    /// The policy and agreements as recorded up to `position` (inclusive); nil when no
+    /// policy has been recorded yet.
+    public static func agreementSet(upTo position: Int64 = .max, on connection: PostgresConnection) async throws -> AgreementSet? {
+        let recorded = try await connection.query("""
+            SELECT \(unescaped: RecordedEvent.columns) FROM events
+            WHERE (stream = \(policyStream) OR stream LIKE 'agreement-%') AND position <= \(position)
+            ORDER BY stream, stream_version
+            """).map(RecordedEvent.init(row:))
+        var policy: ServicePolicySet?
+        var byStream: [(String, [AgreementEvent])] = []
+        for event in recorded {
+            if event.stream == policyStream {
+                policy = try ServicePolicySet.decode(schemaVersion: event.schemaVersion, data: Data(event.data))
+                continue
+            }
+            let decoded = try AgreementEvent.decode(typeName: event.type, schemaVersion: event.schemaVersion, data: Data(event.data))
+            if byStream.last?.0 == event.stream {
+                byStream[byStream.count - 1].1.append(decoded)
+            } else {
+                byStream.append((event.stream, [decoded]))
+            }
+        }
+        guard let policy else { return nil }
+        let agreements = byStream.flatMap { AgreementEvent.versions(from: $0.1) }.sorted { ($0.id, $0.version) < ($1.id, $1.version) }
+        return AgreementSet(policy: policy, agreements: agreements)
+    }
+}
+
+/// Decoding stored ticket events into the domain's form.
+public enum TicketEvents {
+    /// The prefix of every ticket stream (`ticket-<uuid>`).
+    public static let streamPrefix = "ticket-"
+
+    /// The domain's form of a stored event.
+    public static func decode(_ recorded: RecordedEvent) throws -> Stamped<TicketEvent> {
+        let event = try TicketEvent.decode(typeName: recorded.type, schemaVersion: recorded.schemaVersion, data: Data(recorded.data))
+        guard let actor = Actor(rawValue: recorded.actor) else {
+            throw EventDecodingError(
+                code: .invalidData, typeName: recorded.type, schemaVersion: recorded.schemaVersion,
+                detail: "actor \(recorded.actor) at position \(recorded.position)")
+        }
+        return Stamped(event, at: recorded.occurredAt, by: actor)
+    }
+}

@@ -1,0 +1,132 @@
+import EventStore
+import Foundation
+import Postgres
+
+/// Where projections stand, and rebuilding one from position 0.
+public struct ProjectionAdmin: Sendable {
+    public let store: EventStore
+    public let projections: [any Projection]
+
+    public init(store: EventStore, projections: [any Projection]) {
+        self.store = store
+        self.projections = projections
+    }
+
+    /// One projection's position against the log's head.
+    public struct Status: Sendable, Equatable {
+        public var name: String
+        /// The last position applied (0: none).
+        public var position: Int64
+        /// The log's last position.
+        public var head: Int64
+        /// Events not applied yet.
+        public var lagEvents: Int64 { head - position }
+        /// How long ago the oldest event not applied yet was recorded (0 when caught up).
+        public var lagSeconds: Double
+        /// When the checkpoint last moved.
+        public var updatedAt: Date?
+    }
+
+    public func status() async throws -> [Status] {
+        try await store.client.withConnection { connection in
+            let head = try await connection.query("SELECT position FROM event_log_head").first?.decode(Int64.self, at: 0) ?? 0
+            var statuses: [Status] = []
+            for projection in projections {
+                let row = try await connection.query("""
+                    SELECT position, updated_at FROM event_checkpoints WHERE name = \(projection.name)
+                    """).first
+                let position = try row?.decode(Int64.self, at: 0) ?? 0
+                let updatedAt = try row?.decode(Date.self, at: 1)
+                let oldest = try await connection.query("""
+                    SELECT recorded_at FROM events WHERE position = \(position + 1)
+                    """).first?.decode(Date.self, at: 0)
+                statuses.append(Status(
+                    name: projection.name, position: position, head: head,
+                    lagSeconds: oldest.map { max(0, Date().timeIntervalSince($0)) } ?? 0, updatedAt: updatedAt))
+            }
+            return statuses
+        }
+    }
+
+    /// Waits until every projection has applied the log up to `position` (tests, and callers
+    /// that need to read what they wrote). Returns false after `timeout`.
+    public func waitUntilApplied(_ position: Int64, timeout: Duration = .seconds(10)) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await status().allSatisfy({ $0.position >= position }) { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
+
+    public struct UnknownProjection: Error, CustomStringConvertible {
+        public var name: String
+        public var known: [String]
+        public var description: String { "no projection is called \(name); known: \(known.joined(separator: ", "))" }
+    }
+
+    /// What a rebuild did.
+    public struct RebuildSummary: Sendable, Equatable {
+        public var name: String
+        public var events: Int64
+        public var seconds: Double
+        public var eventsPerSecond: Double { seconds > 0 ? Double(events) / seconds : 0 }
+    }
+
+    /// Rebuilds `name` from position 0 into fresh `<table>_next` tables while the live tables
+    /// keep serving, then swaps them in, in one transaction that also applies whatever was
+    /// appended meanwhile and moves the live checkpoint. The live runner's next batch then
+    /// finds its checkpoint moved, steps down and takes over again from the new position.
+    public func rebuild(_ name: String, batchSize: Int = 2_000) async throws -> RebuildSummary {
+        guard let projection = projections.first(where: { $0.name == name }) else {
+            throw UnknownProjection(name: name, known: projections.map(\.name))
+        }
+        let started = ContinuousClock.now
+        try await store.client.withConnection { connection in
+            for table in projection.tables {
+                try await connection.executeScript("""
+                    DROP TABLE IF EXISTS \(table)_next;
+                    CREATE TABLE \(table)_next (LIKE \(table) INCLUDING ALL);
+                    """)
+            }
+        }
+        var position: Int64 = 0
+        var count: Int64 = 0
+        while true {
+            let batch = try await store.readAll(after: position, limit: batchSize)
+            guard let last = batch.last else { break }
+            try await store.client.withTransaction { try await projection.apply(batch, on: $0, suffix: "_next") }
+            position = last.position
+            count += Int64(batch.count)
+        }
+        try await store.client.withTransaction { connection in
+            // Tables first, then the checkpoint: the same order as the live runner's batch.
+            for table in projection.tables {
+                try await connection.executeScript("LOCK TABLE \(table) IN ACCESS EXCLUSIVE MODE")
+            }
+            _ = try await connection.query("SELECT position FROM event_checkpoints WHERE name = \(projection.name) FOR UPDATE")
+            while true {
+                let batch = try await store.readAll(after: position, limit: batchSize, on: connection)
+                guard let last = batch.last else { break }
+                try await projection.apply(batch, on: connection, suffix: "_next")
+                position = last.position
+                count += Int64(batch.count)
+            }
+            for table in projection.tables {
+                try await connection.executeScript("""
+                    DROP TABLE \(table);
+                    ALTER TABLE \(table)_next RENAME TO \(table);
+                    GRANT SELECT, INSERT, UPDATE, DELETE ON \(table) TO baton_app;
+                    GRANT SELECT ON \(table) TO baton_auditor;
+                    """)
+            }
+            _ = try await connection.execute("""
+                INSERT INTO event_checkpoints (name, position) VALUES (\(projection.name), \(position))
+                ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = now()
+                """)
+        }
+        let elapsed = ContinuousClock.now - started
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return RebuildSummary(name: name, events: count, seconds: seconds)
+    }
+}

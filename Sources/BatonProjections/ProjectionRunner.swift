@@ -1,0 +1,119 @@
+import EventStore
+import Foundation
+import Logging
+import Metrics
+import Postgres
+import ServiceLifecycle
+
+/// Keeps one projection up to date, on exactly one batond replica at a time.
+///
+/// Each replica runs a runner per projection. A runner that takes the projection's session
+/// advisory lock leads: it reads the events after the checkpoint in batches and applies each
+/// batch and the checkpoint's compare-and-swap in one transaction. The others try the lock
+/// again every `takeoverInterval`, so when the leader's replica dies (its session, and so its
+/// lock, ends) another takes over within that interval and continues from the checkpoint. If
+/// two ever applied at once (a lock lost without noticing), the checkpoint's compare-and-swap
+/// lets only one batch through; the other runner rolls back and steps down.
+///
+/// The leader LISTENs for appends and also polls every `pollInterval`, so a lost notification
+/// delays the projection, never stalls it. After each batch it notifies
+/// ``ProjectionRunner/notificationChannel`` with `name:position`, which is what long-polling
+/// lease requests wait for.
+public struct ProjectionRunner: Service {
+    /// The first key of every projection's advisory lock (the second is the name's hash).
+    public static let lockNamespace: Int32 = 0x6261_746f  // "bato"
+    /// Notified after each applied batch with `name:position`.
+    public static let notificationChannel = "baton_projections"
+
+    public let projection: any Projection
+    public let store: EventStore
+    public var batchSize = 1_000
+    public var pollInterval: Duration = .seconds(1)
+    public var takeoverInterval: Duration = .seconds(2)
+    let logger: Logger
+    let lag: Gauge
+    let lagSeconds: Gauge
+
+    public init(projection: any Projection, store: EventStore, logger: Logger) {
+        self.projection = projection
+        self.store = store
+        var logger = logger
+        logger[metadataKey: "projection"] = "\(projection.name)"
+        self.logger = logger
+        self.lag = Gauge(label: "baton_projection_lag_events", dimensions: [("projection", projection.name)])
+        self.lagSeconds = Gauge(label: "baton_projection_lag_seconds", dimensions: [("projection", projection.name)])
+    }
+
+    /// Runs until cancelled or graceful shutdown.
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    try await leadWhilePossible()
+                } catch is CancellationError {
+                    return
+                } catch {
+                    if Task.isCancelled { return }
+                    logger.error("projection stopped: \(String(describing: error)); trying again")
+                }
+                try? await Task.sleep(for: takeoverInterval)
+            }
+        }
+    }
+
+    /// Takes the lock if free and applies batches until cancelled or the lock is lost.
+    func leadWhilePossible() async throws {
+        try await store.client.withConnection { session in
+            let (namespace, name) = projection.lockKey
+            let acquired = try await session.query("SELECT pg_try_advisory_lock(\(namespace), hashtext(\(name)))")[0].decode(Bool.self, at: 0)
+            guard acquired else { return }
+            logger.info("projection active on this replica")
+            do {
+                try await lead(session: session)
+            } catch {
+                _ = try? await session.query("SELECT pg_advisory_unlock(\(namespace), hashtext(\(name)))")
+                throw error
+            }
+            _ = try await session.query("SELECT pg_advisory_unlock(\(namespace), hashtext(\(name)))")
+        }
+    }
+
+    private func lead(session: PostgresConnection) async throws {
+        let checkpoints = CheckpointStore(client: store.client)
+        var saved = try await checkpoints.position(of: projection.name)
+        let signal = ChangeSignal()
+        let listener = await store.listen(channels: [EventStore.notificationChannel], signalling: signal)
+        defer { listener.stop() }
+        var lastSessionCheck = ContinuousClock.now
+        while !Task.isCancelled {
+            let seen = signal.generation
+            let batch = try await store.readAll(after: saved ?? 0, limit: batchSize)
+            if let last = batch.last {
+                do {
+                    try await store.client.withTransaction { connection in
+                        try await projection.apply(batch, on: connection, suffix: "")
+                        try await checkpoints.save(projection.name, from: saved, to: last.position, on: connection)
+                        _ = try await connection.query("SELECT pg_notify(\(Self.notificationChannel), \("\(projection.name):\(last.position)"))")
+                    }
+                } catch let conflict as CheckpointConflict {
+                    logger.warning("another runner moved the checkpoint (\(conflict)); stepping down")
+                    return
+                }
+                saved = last.position
+                let head = try await store.headPosition()
+                lag.record(Double(head - last.position))
+                lagSeconds.record(max(0, Date().timeIntervalSince(last.recordedAt)))
+                if batch.count == batchSize { continue }
+            } else {
+                lag.record(0)
+                lagSeconds.record(0)
+                await signal.wait(since: seen, timeout: pollInterval)
+            }
+            // The lock lives as long as the session: make sure the session still does.
+            if ContinuousClock.now - lastSessionCheck > takeoverInterval {
+                _ = try await session.query("SELECT 1")
+                lastSessionCheck = .now
+            }
+        }
+    }
+}

@@ -1,0 +1,219 @@
+import BatonDomain
+import EventStore
+import Foundation
+import Postgres
+
+/// A ticket as the `tickets` read model has it: what lists and work queues show.
+public struct TicketSummary: Sendable, Hashable, Codable {
+    public var ticketId: UUID
+    public var number: String
+    public var status: String
+    public var priority: String
+    public var category: String
+    public var site: String?
+    public var subject: String
+    public var source: String
+    public var queue: String?
+    public var agreementId: String?
+    public var vendorId: String?
+    public var assignee: String?
+    public var leaseHolder: String?
+    public var leaseExpiresAt: Date?
+    public var holdReason: String?
+    public var holdUntil: Date?
+    public var openedAt: Date
+    public var nextDueAt: Date?
+    public var nextWarningAt: Date?
+    public var breached: Bool
+    public var version: Int
+    public var updatedAt: Date
+
+    static let columns = """
+        ticket_id, number, status, priority, category, site, subject, source, queue, agreement_id, vendor_id, assignee, \
+        lease_holder, lease_expires_at, hold_reason, hold_until, opened_at, next_due_at, next_warning_at, breached, version, \
+        updated_at
+        """
+
+    init(row: PostgresRow) throws {
+        ticketId = try row.decode(UUID.self, at: 0)
+        number = "T-\(try row.decode(Int64.self, at: 1))"
+        status = try row.decode(String.self, at: 2)
+        priority = try row.decode(String.self, at: 3)
+        category = try row.decode(String.self, at: 4)
+        site = try row.decode(String?.self, at: 5)
+        subject = try row.decode(String.self, at: 6)
+        source = try row.decode(String.self, at: 7)
+        queue = try row.decode(String?.self, at: 8)
+        agreementId = try row.decode(String?.self, at: 9)
+        vendorId = try row.decode(String?.self, at: 10)
+        assignee = try row.decode(String?.self, at: 11)
+        leaseHolder = try row.decode(String?.self, at: 12)
+        leaseExpiresAt = try row.decode(Date?.self, at: 13)
+        holdReason = try row.decode(String?.self, at: 14)
+        holdUntil = try row.decode(Date?.self, at: 15)
+        openedAt = try row.decode(Date.self, at: 16)
+        nextDueAt = try row.decode(Date?.self, at: 17)
+        nextWarningAt = try row.decode(Date?.self, at: 18)
+        breached = try row.decode(Bool.self, at: 19)
+        version = Int(try row.decode(Int32.self, at: 20))
+        updatedAt = try row.decode(Date.self, at: 21)
+    }
+}
+
+/// Queries over the `tickets` read model.
+public struct TicketQueries: Sendable {
+    public let client: PostgresClient
+
+    public init(client: PostgresClient) { self.client = client }
+
+    /// The statuses of tickets that still need work.
+    public static let openStatuses = ["unassigned", "queued", "accepted", "in-progress", "on-hold"]
+
+    /// What to list.
+    public struct Filter: Sendable, Equatable {
+        /// Only these queues (nil: any).
+        public var queues: [String]?
+        /// Only this vendor's tickets.
+        public var vendorId: String?
+        /// Only tickets from this source.
+        public var source: String?
+        /// Only these statuses (nil: any).
+        public var statuses: [String]?
+        public var priorities: [String]?
+        /// Only tickets with (true) or without (false) a breached clock, or past due now.
+        public var breached: Bool?
+        /// Only tickets whose next due instant is before this.
+        public var dueBefore: Date?
+        /// Only tickets held or worked by this actor.
+        public var holder: String?
+
+        public init(
+            queues: [String]? = nil, vendorId: String? = nil, source: String? = nil, statuses: [String]? = nil,
+            priorities: [String]? = nil, breached: Bool? = nil, dueBefore: Date? = nil, holder: String? = nil
+        ) {
+            self.queues = queues
+            self.vendorId = vendorId
+            self.source = source
+            self.statuses = statuses
+            self.priorities = priorities
+            self.breached = breached
+            self.dueBefore = dueBefore
+            self.holder = holder
+        }
+    }
+
+    /// A page of tickets in work order (next due instant, then priority, then age), and the
+    /// cursor of the next page (nil on the last).
+    public struct Page: Sendable {
+        public var tickets: [TicketSummary]
+        public var nextCursor: String?
+    }
+
+    /// Where a page ends: the work-order key of its last ticket.
+    struct Cursor: Codable, Equatable {
+        var due: Date
+        var priority: String
+        var opened: Date
+        var number: Int64
+
+        var encoded: String {
+            let data = try! JSONEncoder().encode(self)
+            return data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        }
+
+        init(due: Date, priority: String, opened: Date, number: Int64) {
+            self.due = due
+            self.priority = priority
+            self.opened = opened
+            self.number = number
+        }
+
+        init?(_ text: String) {
+            let base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+            guard let data = Data(base64Encoded: base64), let cursor = try? JSONDecoder().decode(Cursor.self, from: data) else { return nil }
+            self = cursor
+        }
+    }
+
+    /// The cursor is not one this server handed out.
+    public struct InvalidCursor: Error, CustomStringConvertible {
+        public var description: String { "cursor is not one a previous page returned" }
+    }
+
+    /// The far future stands in for "no due instant" so such tickets sort last.
+    static let noDue = Date(timeIntervalSince1970: 253_402_300_799)  // 9999-12-31T23:59:59Z
+
+    public func list(_ filter: Filter, after cursor: String? = nil, limit: Int = 50, now: Date = Date()) async throws -> Page {
+        let after: Cursor?
+        if let cursor {
+            guard let decoded = Cursor(cursor) else { throw InvalidCursor() }
+            after = decoded
+        } else {
+            after = nil
+        }
+        let rows = try await client.query("""
+            SELECT \(unescaped: TicketSummary.columns), COALESCE(next_due_at, \(Self.noDue)) AS due, number AS n
+            FROM rm_tickets
+            WHERE (\(filter.queues)::text[] IS NULL OR queue = ANY(\(filter.queues)))
+              AND (\(filter.vendorId)::text IS NULL OR vendor_id = \(filter.vendorId))
+              AND (\(filter.source)::text IS NULL OR source = \(filter.source))
+              AND (\(filter.statuses)::text[] IS NULL OR status = ANY(\(filter.statuses)))
+              AND (\(filter.priorities)::text[] IS NULL OR priority = ANY(\(filter.priorities)))
+              AND (\(filter.breached)::boolean IS NULL OR \(filter.breached) = (breached OR
+                    (next_due_at IS NOT NULL AND next_due_at < \(now) AND status = ANY(\(Self.openStatuses)))))
+              AND (\(filter.dueBefore)::timestamptz IS NULL OR next_due_at < \(filter.dueBefore))
+              AND (\(filter.holder)::text IS NULL OR lease_holder = \(filter.holder) OR assignee = \(filter.holder))
+              AND (\(after == nil) OR (COALESCE(next_due_at, \(Self.noDue)), priority, opened_at, number)
+                    > (\(after?.due ?? Self.noDue), \(after?.priority ?? ""), \(after?.opened ?? Self.noDue), \(after?.number ?? 0)))
+            ORDER BY COALESCE(next_due_at, \(Self.noDue)), priority, opened_at, number
+            LIMIT \(limit + 1)
+            """)
+        var tickets = try rows.prefix(limit).map(TicketSummary.init(row:))
+        var next: String?
+        if rows.count > limit, let last = tickets.last {
+            let row = rows[limit - 1]
+            next = Cursor(due: try row.decode(Date.self, at: 22), priority: last.priority, opened: last.openedAt, number: try row.decode(Int64.self, at: 23)).encoded
+        }
+        tickets = Array(tickets)
+        return Page(tickets: tickets, nextCursor: next)
+    }
+
+    /// Open tickets that can be leased now in `queues`, most urgent first, locked for the
+    /// caller's transaction; rows another transaction holds are skipped, so racing workers
+    /// never get the same ticket.
+    public func leaseCandidates(queues: [String], limit: Int, now: Date, on connection: PostgresConnection) async throws -> [TicketSummary] {
+        try await connection.query("""
+            SELECT \(unescaped: TicketSummary.columns) FROM rm_tickets
+            WHERE queue = ANY(\(queues)) AND status = 'queued'
+              AND (lease_expires_at IS NULL OR lease_expires_at <= \(now))
+            ORDER BY next_due_at NULLS LAST, priority, opened_at
+            LIMIT \(limit)
+            FOR UPDATE SKIP LOCKED
+            """).map(TicketSummary.init(row:))
+    }
+
+    /// How busy agreements and queues are now, for routing: open tickets per agreement and
+    /// queue, and tickets routed to each agreement this calendar month (UTC).
+    public func routingLoad(now: Date) async throws -> RoutingLoad {
+        var load = RoutingLoad()
+        let open = try await client.query("""
+            SELECT agreement_id, queue, count(*) FROM rm_tickets
+            WHERE status = ANY(\(Self.openStatuses)) AND queue IS NOT NULL
+            GROUP BY agreement_id, queue
+            """)
+        for row in open {
+            let count = Int(try row.decode(Int64.self, at: 2))
+            if let agreement = try row.decode(String?.self, at: 0) { load.openTickets[agreement, default: 0] += count }
+            load.queueDepth[try row.decode(String.self, at: 1), default: 0] += count
+        }
+        let month = try await client.query("""
+            SELECT agreement_id, count(*) FROM rm_tickets
+            WHERE agreement_id IS NOT NULL AND queued_at >= date_trunc('month', \(now) AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
+            GROUP BY agreement_id
+            """)
+        for row in month {
+            load.newTicketsThisMonth[try row.decode(String.self, at: 0)] = Int(try row.decode(Int64.self, at: 1))
+        }
+        return load
+    }
+}

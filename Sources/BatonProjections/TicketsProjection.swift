@@ -1,0 +1,204 @@
+import BatonDomain
+import EventStore
+import Foundation
+import Postgres
+import Synchronization
+
+/// The `tickets` projection: `rm_tickets` (every ticket's current state, and the work order
+/// of its queue) and `rm_sla_clocks` (every SLA clock of every ticket).
+///
+/// For each ticket a batch touches, it reads the ticket's stream up to the batch's end and
+/// folds it with ``TicketDecider/fold(_:)`` and ``SLAClocks/compute(events:agreements:asOf:)``,
+/// the same code commands and the API use, so the read model cannot drift from the domain.
+/// Clocks are computed as of the ticket's last event: whether a running clock has passed its
+/// due instant since is for the query (`due_at < now()`) or the SLA watcher's breach event.
+public final class TicketsProjection: Projection {
+    public let name = "tickets"
+    public let tables = ["rm_tickets", "rm_sla_clocks"]
+    let store: EventStore
+    /// The agreement set as of the last batch; reloaded when a batch records agreement events.
+    private let agreements = Mutex<(set: AgreementSet?, loaded: Bool)>((nil, false))
+
+    public init(store: EventStore) {
+        self.store = store
+    }
+
+    public func apply(_ events: [RecordedEvent], on connection: PostgresConnection, suffix: String) async throws {
+        guard let last = events.last else { return }
+        var set = agreements.withLock { $0 }
+        if !set.loaded || events.contains(where: { AgreementLog.isAgreementStream($0.stream) }) {
+            set = (try await AgreementLog.agreementSet(upTo: last.position, on: connection), true)
+            agreements.withLock { $0 = set }
+        }
+        var touched: [String] = []
+        var seen = Set<String>()
+        for event in events where event.stream.hasPrefix(TicketEvents.streamPrefix) && seen.insert(event.stream).inserted {
+            touched.append(event.stream)
+        }
+        guard !touched.isEmpty else { return }
+        let recorded = try await store.readStreams(touched, upTo: last.position, on: connection)
+        var rows = TicketRows()
+        var clocks = ClockRows()
+        var start = recorded.startIndex
+        while start < recorded.endIndex {
+            var end = start
+            while end < recorded.endIndex, recorded[end].stream == recorded[start].stream { end += 1 }
+            let stream = recorded[start..<end]
+            let history = try stream.map(TicketEvents.decode)
+            if let ticket = TicketDecider.fold(history), let lastEvent = stream.last {
+                let computed = set.set.map { SLAClocks.compute(events: history, agreements: $0, asOf: lastEvent.occurredAt) } ?? []
+                rows.append(ticket, clocks: computed, history: history, updatedAt: lastEvent.occurredAt, position: lastEvent.position)
+                for clock in computed { clocks.append(clock, ticket: ticket) }
+            }
+            start = end
+        }
+        try await rows.upsert(into: "rm_tickets\(suffix)", on: connection)
+        _ = try await connection.execute("DELETE FROM \(unescaped: "rm_sla_clocks\(suffix)") WHERE ticket_id = ANY(\(rows.ticketId))")
+        try await clocks.insert(into: "rm_sla_clocks\(suffix)", on: connection)
+    }
+}
+
+/// Column arrays for one multi-row upsert into `rm_tickets`.
+private struct TicketRows {
+    var ticketId: [UUID] = [], number: [Int64] = [], status: [String] = [], priority: [String] = []
+    var category: [String] = [], site: [String?] = [], department: [String?] = [], subject: [String] = []
+    var requester: [String] = [], source: [String] = [], externalReference: [String?] = []
+    var queue: [String?] = [], agreementId: [String?] = [], agreementVersion: [Int32?] = [], vendorId: [String?] = []
+    var assignee: [String?] = [], queuedAt: [Date?] = [], leaseHolder: [String?] = [], leaseExpiresAt: [Date?] = []
+    var holdReason: [String?] = [], holdUntil: [Date?] = [], openedAt: [Date] = [], firstRespondedAt: [Date?] = []
+    var resolvedAt: [Date?] = [], nextDueAt: [Date?] = [], nextWarningAt: [Date?] = [], breached: [Bool] = []
+    var escalationLevel: [Int32] = [], version: [Int32] = [], updatedAt: [Date] = [], lastPosition: [Int64] = []
+
+    mutating func append(_ t: Ticket, clocks: [SLAClock], history: [Stamped<TicketEvent>], updatedAt: Date, position: Int64) {
+        ticketId.append(t.id)
+        number.append(Int64(t.number.dropFirst(2)) ?? 0)
+        status.append(t.status.rawValue)
+        priority.append(t.priority.rawValue)
+        category.append(t.details.category.rawValue)
+        site.append(t.details.site)
+        department.append(t.details.department)
+        subject.append(t.details.subject)
+        requester.append(t.details.requester)
+        source.append(t.details.source)
+        externalReference.append(t.details.externalReference)
+        let placement = t.assignment?.placement
+        queue.append(placement?.queue)
+        agreementId.append(placement?.agreementId)
+        agreementVersion.append(placement?.agreementVersion.map(Int32.init))
+        vendorId.append(placement?.vendorId)
+        assignee.append(t.assignment?.assignee?.rawValue)
+        queuedAt.append(t.assignment?.since)
+        leaseHolder.append(t.lease?.holder.rawValue)
+        leaseExpiresAt.append(t.lease?.expiresAt)
+        holdReason.append(t.hold?.reason.rawValue)
+        holdUntil.append(t.hold?.until)
+        openedAt.append(t.openedAt)
+        firstRespondedAt.append(t.firstRespondedAt)
+        resolvedAt.append(t.status == .resolved || t.status == .closed ? t.resolution.flatMap { _ in Self.resolvedAt(history) } : nil)
+        // Work order: the clock that falls due first among those still running, of the
+        // customer SLA and of the current assignment.
+        let running = clocks.filter { $0.stoppedAt == nil && $0.dueAt != nil }
+        let next = running.min { $0.dueAt! < $1.dueAt! }
+        nextDueAt.append(next?.dueAt)
+        nextWarningAt.append(next?.alarms.first { $0.threshold != nil }?.at)
+        breached.append(clocks.contains { $0.status == .breached } || history.contains {
+            if case .slaBreached = $0.event { return true } else { return false }
+        })
+        escalationLevel.append(Int32(t.escalationLevel))
+        version.append(Int32(t.version))
+        self.updatedAt.append(updatedAt)
+        lastPosition.append(position)
+    }
+
+    static func resolvedAt(_ history: [Stamped<TicketEvent>]) -> Date? {
+        history.last { if case .resolved = $0.event { true } else { false } }?.occurredAt
+    }
+
+    func upsert(into table: String, on connection: PostgresConnection) async throws {
+        guard !ticketId.isEmpty else { return }
+        _ = try await connection.execute("""
+            INSERT INTO \(unescaped: table) (
+                ticket_id, number, status, priority, category, site, department, subject, requester, source,
+                external_reference, queue, agreement_id, agreement_version, vendor_id, assignee, queued_at,
+                lease_holder, lease_expires_at, hold_reason, hold_until, opened_at, first_responded_at, resolved_at,
+                next_due_at, next_warning_at, breached, escalation_level, version, updated_at, last_position)
+            SELECT * FROM unnest(
+                \(ticketId)::uuid[], \(number)::bigint[], \(status)::text[], \(priority)::text[], \(category)::text[],
+                \(site)::text[], \(department)::text[], \(subject)::text[], \(requester)::text[], \(source)::text[],
+                \(externalReference)::text[], \(queue)::text[], \(agreementId)::text[], \(agreementVersion)::integer[],
+                \(vendorId)::text[], \(assignee)::text[], \(queuedAt)::timestamptz[], \(leaseHolder)::text[],
+                \(leaseExpiresAt)::timestamptz[], \(holdReason)::text[], \(holdUntil)::timestamptz[], \(openedAt)::timestamptz[],
+                \(firstRespondedAt)::timestamptz[], \(resolvedAt)::timestamptz[], \(nextDueAt)::timestamptz[],
+                \(nextWarningAt)::timestamptz[], \(breached)::boolean[], \(escalationLevel)::integer[], \(version)::integer[],
+                \(updatedAt)::timestamptz[], \(lastPosition)::bigint[])
+            ON CONFLICT (ticket_id) DO UPDATE SET
+                status = EXCLUDED.status, priority = EXCLUDED.priority, category = EXCLUDED.category,
+                site = EXCLUDED.site, department = EXCLUDED.department, subject = EXCLUDED.subject,
+                requester = EXCLUDED.requester, source = EXCLUDED.source, external_reference = EXCLUDED.external_reference,
+                queue = EXCLUDED.queue, agreement_id = EXCLUDED.agreement_id, agreement_version = EXCLUDED.agreement_version,
+                vendor_id = EXCLUDED.vendor_id, assignee = EXCLUDED.assignee, queued_at = EXCLUDED.queued_at,
+                lease_holder = EXCLUDED.lease_holder, lease_expires_at = EXCLUDED.lease_expires_at,
+                hold_reason = EXCLUDED.hold_reason, hold_until = EXCLUDED.hold_until, opened_at = EXCLUDED.opened_at,
+                first_responded_at = EXCLUDED.first_responded_at, resolved_at = EXCLUDED.resolved_at,
+                next_due_at = EXCLUDED.next_due_at, next_warning_at = EXCLUDED.next_warning_at, breached = EXCLUDED.breached,
+                escalation_level = EXCLUDED.escalation_level, version = EXCLUDED.version, updated_at = EXCLUDED.updated_at,
+                last_position = EXCLUDED.last_position
+            """)
+    }
+}
+
+/// Column arrays for one multi-row insert into `rm_sla_clocks`.
+private struct ClockRows {
+    var ticketId: [UUID] = [], clockId: [String] = [], kind: [String] = [], level: [String] = []
+    var agreementId: [String?] = [], agreementVersion: [Int32?] = [], vendorId: [String?] = [], queue: [String?] = []
+    var priority: [String] = [], category: [String] = [], businessHours: [Bool] = [], startedAt: [Date] = []
+    var dueAt: [Date?] = [], stoppedAt: [Date?] = [], stopReason: [String?] = [], status: [String] = []
+    var pausedSeconds: [Double] = [], elapsedSeconds: [Double] = [], targetSeconds: [Double] = []
+
+    mutating func append(_ clock: SLAClock, ticket: Ticket) {
+        ticketId.append(ticket.id)
+        clockId.append(clock.id)
+        kind.append(clock.kind.rawValue)
+        switch clock.level {
+        case .customer:
+            level.append("customer")
+            agreementId.append(nil)
+            agreementVersion.append(nil)
+            vendorId.append(nil)
+            queue.append(nil)
+        case .assignment(_, let placement):
+            level.append(placement.agreementId ?? "assignment")
+            agreementId.append(placement.agreementId)
+            agreementVersion.append(placement.agreementVersion.map(Int32.init))
+            vendorId.append(placement.vendorId)
+            queue.append(placement.queue)
+        }
+        priority.append(clock.priority.rawValue)
+        category.append(ticket.details.category.rawValue)
+        businessHours.append(!clock.calendar.isTwentyFourSeven)
+        startedAt.append(clock.startedAt)
+        dueAt.append(clock.dueAt ?? clock.projectedDueAt)
+        stoppedAt.append(clock.stoppedAt)
+        stopReason.append(clock.stopReason?.rawValue)
+        status.append(clock.status.rawValue)
+        pausedSeconds.append(clock.pauses.reduce(0) { $0 + (($1.to ?? clock.asOf).timeIntervalSince($1.from)) })
+        elapsedSeconds.append(clock.elapsed)
+        targetSeconds.append(clock.targetSeconds)
+    }
+
+    func insert(into table: String, on connection: PostgresConnection) async throws {
+        guard !ticketId.isEmpty else { return }
+        _ = try await connection.execute("""
+            INSERT INTO \(unescaped: table) (
+                ticket_id, clock_id, kind, level, agreement_id, agreement_version, vendor_id, queue, priority, category,
+                business_hours, started_at, due_at, stopped_at, stop_reason, status, paused_seconds, elapsed_seconds,
+                target_seconds)
+            SELECT * FROM unnest(
+                \(ticketId)::uuid[], \(clockId)::text[], \(kind)::text[], \(level)::text[], \(agreementId)::text[],
+                \(agreementVersion)::integer[], \(vendorId)::text[], \(queue)::text[], \(priority)::text[], \(category)::text[],
+                \(businessHours)::boolean[], \(startedAt)::timestamptz[], \(dueAt)::timestamptz[], \(stoppedAt)::timestamptz[],
+                \(stopReason)::text[], \(status)::text[], \(pausedSeconds)::float8[], \(elapsedSeconds)::float8[],
+                \(targetSeconds)::float8[])
+            """)
+    }
+}

@@ -1,0 +1,115 @@
+import BatonProjections
+import EventStore
+import Foundation
+import Logging
+import Postgres
+import Synchronization
+import TestSupport
+import Testing
+
+/// A projection that records which runner applied each position, in a table whose primary
+/// key is the position: applying an event twice fails, skipping one leaves a gap.
+struct RecordingProjection: Projection {
+    let name = "recording"
+    let tables = ["test_applied"]
+    let runner: String
+    /// Throws after applying its batch when this returns true (a crash mid-transaction).
+    let failAfterApplying: @Sendable (Int64) -> Bool
+
+    init(runner: String, failAfterApplying: @escaping @Sendable (Int64) -> Bool = { _ in false }) {
+        self.runner = runner
+        self.failAfterApplying = failAfterApplying
+    }
+
+    struct Crash: Error {}
+
+    func apply(_ events: [RecordedEvent], on connection: PostgresConnection, suffix: String) async throws {
+        _ = try await connection.execute("""
+            INSERT INTO \(unescaped: "test_applied\(suffix)") (position, runner)
+            SELECT unnest(\(events.map(\.position))::bigint[]), \(runner)
+            """)
+        if failAfterApplying(events.last!.position) { throw Crash() }
+    }
+
+    static func createTable(_ client: PostgresClient) async throws {
+        try await client.withConnection { try await $0.executeScript("CREATE TABLE test_applied (position bigint PRIMARY KEY, runner text NOT NULL)") }
+    }
+}
+
+func appendEvents(_ store: EventStore, count: Int, stream: String = "test-\(UUID().uuidString)") async throws {
+    for i in 0..<count {
+        _ = try await store.append(
+            to: stream, expectedVersion: .any,
+            events: [NewEvent(type: "Noted", schemaVersion: 1, data: Array(#"{"i":\#(i)}"#.utf8), occurredAt: Date(), actor: "system")])
+    }
+}
+
+/// Positions applied, in order, and by whom.
+func applied(_ client: PostgresClient) async throws -> [(position: Int64, runner: String)] {
+    try await client.query("SELECT position, runner FROM test_applied ORDER BY position").map {
+        (try $0.decode(Int64.self, at: 0), try $0.decode(String.self, at: 1))
+    }
+}
+
+func waitFor(_ timeout: Duration = .seconds(15), _ condition: () async throws -> Bool) async throws -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try await Task.sleep(for: .milliseconds(25))
+    }
+    return false
+}
+
+@Suite("Projection runner: exactly once, one leader, take-over")
+struct ProjectionRunnerTests {
+    func runner(_ projection: some Projection, _ store: EventStore, batchSize: Int = 7) -> ProjectionRunner {
+        var runner = ProjectionRunner(projection: projection, store: store, logger: Logger(label: "test"))
+        runner.batchSize = batchSize
+        runner.pollInterval = .milliseconds(100)
+        runner.takeoverInterval = .milliseconds(200)
+        return runner
+    }
+
+    @Test("a batch that fails after writing is rolled back with its checkpoint: no event is applied twice or skipped")
+    func crashMidBatch() async throws {
+        try await TestDatabase.withFresh { db async throws in
+            try await RecordingProjection.createTable(db.client)
+            try await appendEvents(db.eventStore, count: 60)
+            // Every batch ending on a multiple of 3 crashes the first time it is applied.
+            let crashed = Mutex(Set<Int64>())
+            let projection = RecordingProjection(runner: "a") { last in
+                last % 3 == 0 && crashed.withLock { $0.insert(last).inserted }
+            }
+            let task = Task { [r = runner(projection, db.eventStore)] in try await r.run() }
+            defer { task.cancel() }
+            #expect(try await waitFor { try await applied(db.client).count == 60 })
+            let rows = try await applied(db.client)
+            #expect(rows.map(\.position) == Array(1...60))
+            #expect(try await CheckpointStore(client: db.client).position(of: "recording") == 60)
+            #expect(!crashed.withLock { $0 }.isEmpty, "the test must have crashed at least one batch")
+        }
+    }
+
+    @Test("two runners: only one applies; when it stops, the other takes over from the checkpoint")
+    func takeOver() async throws {
+        try await TestDatabase.withFresh(maximumConnections: 12) { db async throws in
+            try await RecordingProjection.createTable(db.client)
+            try await appendEvents(db.eventStore, count: 20)
+            let first = Task { [r = runner(RecordingProjection(runner: "first"), db.eventStore)] in try await r.run() }
+            #expect(try await waitFor { try await applied(db.client).count == 20 })
+            let second = Task { [r = runner(RecordingProjection(runner: "second"), db.eventStore)] in try await r.run() }
+            defer { second.cancel() }
+            try await appendEvents(db.eventStore, count: 20)
+            #expect(try await waitFor { try await applied(db.client).count == 40 })
+            #expect(Set(try await applied(db.client).map(\.runner)) == ["first"], "the second runner must wait while the first leads")
+
+            first.cancel()
+            _ = await first.result
+            try await appendEvents(db.eventStore, count: 20)
+            #expect(try await waitFor(.seconds(5)) { try await applied(db.client).count == 60 })
+            let rows = try await applied(db.client)
+            #expect(rows.map(\.position) == Array(1...60))
+            #expect(rows.suffix(20).allSatisfy { $0.runner == "second" })
+        }
+    }
+}

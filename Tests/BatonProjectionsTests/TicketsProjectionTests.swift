@@ -1,0 +1,128 @@
+import BatonAgreementFiles
+import BatonDomain
+import BatonProjections
+import BatonServer
+import EventStore
+import Foundation
+import Logging
+import Postgres
+import PropertyBased
+import TestSupport
+import Testing
+
+let exampleAgreements = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("deploy/examples/agreements.yaml")
+
+/// Monday 2026-03-09 09:00 in Chicago (14:00 UTC): the service desk is open.
+let monday = Date(timeIntervalSince1970: 1_773_064_800)
+
+/// One step of a random history: which ticket, which action, and how many minutes later.
+struct Step: Sendable, CustomStringConvertible {
+    var ticket: Int
+    var action: Int
+    var minutes: Int
+    var description: String { "t\(ticket)/a\(action)/+\(minutes)m" }
+}
+
+/// One integer encodes a step, so the generator shrinks towards "ticket 0, accept, soon".
+let steps = Gen.int(in: 0...(4 * 14 * 600 - 1)).map { n in
+    Step(ticket: n % 4, action: (n / 4) % 14, minutes: 1 + n / 56)
+}
+
+/// Runs a step's command; the domain refusing it (a ticket not in that state) is part of the game.
+func perform(_ step: Step, ticketIds: [UUID], commands: TicketCommands, agreements: AgreementSet, queries: TicketQueries, at now: Date) async throws {
+    let agent = Actor.agent("ada")
+    let command: TicketCommand
+    switch step.action {
+    case 0: command = .accept
+    case 1: command = .startWork
+    case 2: command = .hold(.awaitingCustomer, note: "asked for the asset tag")
+    case 3: command = .resume
+    case 4: command = .resolve(code: "fixed", note: "done")
+    case 5: command = .reopen(reason: "still broken")
+    case 6: command = .close
+    case 7: command = .comment("looking", visibility: .internal)
+    case 8: command = .changePriority(.p1, reason: "mayor's office")
+    case 9: command = .escalate(reason: "slow")
+    case 10: command = .lease(until: now.addingTimeInterval(600))
+    case 11: command = .releaseLease
+    case 12: command = .reject(reason: "not ours")
+    default: command = .cancel(reason: "duplicate")
+    }
+    do {
+        _ = try await commands.execute(command, on: ticketIds[step.ticket], by: agent, at: now, then: { ticket in
+            guard let cause = agreements.reroutingCause(for: ticket) else { return nil }
+            return (.route(agreements.route(ticket, load: .none, at: now), cause: cause), .system)
+        })
+    } catch is TicketError {
+        // refused: nothing appended
+    }
+}
+
+/// Every row of a table, as JSON text, in primary-key order.
+func snapshot(_ client: PostgresClient, _ table: String, orderBy: String) async throws -> [String] {
+    try await client.query("SELECT row_to_json(t)::text FROM \(unescaped: table) t ORDER BY \(unescaped: orderBy)").map { try $0.decode(String.self, at: 0) }
+}
+
+@Suite("The tickets projection equals a fold of the log")
+struct TicketsProjectionTests {
+    @Test("after random commands applied live in small batches, a rebuild from zero gives the same tables, and each row is the ticket's fold")
+    func liveEqualsRebuild() async throws {
+        let set = try AgreementsFile.load(contentsOf: exampleAgreements)
+        await propertyCheck(count: 4, input: steps.array(of: 10...40)) { history in
+            try await TestDatabase.withFresh(maximumConnections: 8) { db async throws in
+                _ = try await AgreementCatalog(store: db.eventStore).apply(set, actor: "admin:root", at: monday)
+                var runner = ProjectionRunner(projection: TicketsProjection(store: db.eventStore), store: db.eventStore, logger: Logger(label: "test"))
+                runner.batchSize = 3
+                runner.pollInterval = .milliseconds(50)
+                let live = Task { [runner] in try await runner.run() }
+                defer { live.cancel() }
+
+                let tickets = TicketStore(store: db.eventStore)
+                let queries = TicketQueries(client: db.client)
+                let opener = TicketOpener(tickets: tickets, agreements: AgreementCache(catalog: AgreementCatalog(store: db.eventStore)), queries: queries)
+                var ids: [UUID] = []
+                for (i, category) in [TicketCategory.helpDesk, .desktopSupport, .wanLan, .applicationServices].enumerated() {
+                    let details = TicketDetails(
+                        source: "portal", externalReference: "P-\(i)", requester: "r@riverside.gov", site: "city-hall", department: nil,
+                        category: category, subcategory: nil, impact: .medium, urgency: .high, subject: "ticket \(i)", description: "")
+                    ids.append(try await opener.open(details, priority: nil, by: .ingest("portal"), at: monday).ticket.id)
+                }
+                let commands = TicketCommands(tickets: tickets)
+                var now = monday
+                for step in history {
+                    now = now.addingTimeInterval(TimeInterval(step.minutes * 60))
+                    try await perform(step, ticketIds: ids, commands: commands, agreements: set, queries: queries, at: now)
+                }
+                let admin = ProjectionAdmin(store: db.eventStore, projections: [TicketsProjection(store: db.eventStore)])
+                #expect(try await admin.waitUntilApplied(try await db.eventStore.headPosition()))
+                live.cancel()
+                _ = await live.result
+
+                // Each row is what folding the ticket's stream gives.
+                for id in ids {
+                    let ticket = try #require(TicketDecider.fold(try await tickets.events(of: id)))
+                    let row = try #require(try await db.client.query("""
+                        SELECT status, priority, queue, version, lease_holder FROM rm_tickets WHERE ticket_id = \(id)
+                        """).first)
+                    #expect(try row.decode(String.self, at: 0) == ticket.status.rawValue)
+                    #expect(try row.decode(String.self, at: 1) == ticket.priority.rawValue)
+                    #expect(try row.decode(String?.self, at: 2) == ticket.assignment?.placement.queue)
+                    #expect(Int(try row.decode(Int32.self, at: 3)) == ticket.version)
+                    #expect(try row.decode(String?.self, at: 4) == ticket.lease?.holder.rawValue)
+                }
+                let liveTickets = try await snapshot(db.client, "rm_tickets", orderBy: "ticket_id")
+                let liveClocks = try await snapshot(db.client, "rm_sla_clocks", orderBy: "ticket_id, clock_id")
+                #expect(liveTickets.count == 4)
+                #expect(!liveClocks.isEmpty)
+
+                let summary = try await admin.rebuild("tickets")
+                #expect(summary.events == (try await db.eventStore.headPosition()))
+                #expect(try await snapshot(db.client, "rm_tickets", orderBy: "ticket_id") == liveTickets)
+                #expect(try await snapshot(db.client, "rm_sla_clocks", orderBy: "ticket_id, clock_id") == liveClocks)
+                #expect(try await CheckpointStore(client: db.client).position(of: "tickets") == (try await db.eventStore.headPosition()))
+            }
+        }
+    }
+}
