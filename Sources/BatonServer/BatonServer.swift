@@ -1,4 +1,5 @@
 import BatonDomain
+import BatonProjections
 import Foundation
 import EventStore
 import Hummingbird
@@ -24,11 +25,18 @@ public func runServer(
                 logger.info("agreements: \(change)")
             }
         }
+        // Long-polling lease requests wake when any replica's projector applies new events.
+        let projectionsChanged = ChangeSignal()
+        let listener = await database.eventStore.listen(channels: [ProjectionRunner.notificationChannel], signalling: projectionsChanged)
+        defer { listener.stop() }
         let app = try buildApplication(
             client: database.client, host: configuration.host, port: configuration.port, logger: logger, metrics: metrics,
-            onServerRunning: onServerRunning)
+            projectionsChanged: projectionsChanged, onServerRunning: onServerRunning)
+        let projectors: [any Service] = Projections.all(store: database.eventStore).map {
+            ProjectionRunner(projection: $0, store: database.eventStore, logger: logger)
+        }
         let services = ServiceGroup(
-            configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: [app] + projectors, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await services.run()
         logger.info("batond stopped serving")
     }

@@ -1,9 +1,11 @@
 import BatonAPI
 import BatonDomain
+import BatonProjections
 import Crypto
 import EventStore
 import Foundation
 import Logging
+import Metrics
 import OpenAPIRuntime
 
 /// The HTTP API of `openapi.yaml`: each generated operation, implemented over the ticket
@@ -11,6 +13,12 @@ import OpenAPIRuntime
 struct BatonAPIService: APIProtocol {
     let tickets: TicketStore
     let commands: TicketCommands
+    let opener: TicketOpener
+    let queries: TicketQueries
+    let agreements: AgreementCache
+    /// Moves on whenever a projection applies events (any replica's), for long polls.
+    let projectionsChanged: ChangeSignal
+    let leasesGranted = Counter(label: "baton_leases_granted")
     let logger: Logger
     let now: @Sendable () -> Date
 
@@ -95,18 +103,18 @@ struct BatonAPIService: APIProtocol {
     // MARK: - Actions
 
     func acceptTicket(_ input: Operations.AcceptTicket.Input) async throws -> Operations.AcceptTicket.Output {
-        await act(input.path.number, key: input.headers.idempotencyKey) { _ in .accept }
+        await act(input.path.number, key: input.headers.idempotencyKey) { _, _ in .accept }
             .map(Operations.AcceptTicket.Output.ok, Operations.AcceptTicket.Output.default)
     }
 
     func startTicket(_ input: Operations.StartTicket.Input) async throws -> Operations.StartTicket.Output {
-        await act(input.path.number, key: input.headers.idempotencyKey) { _ in .startWork }
+        await act(input.path.number, key: input.headers.idempotencyKey) { _, _ in .startWork }
             .map(Operations.StartTicket.Output.ok, Operations.StartTicket.Output.default)
     }
 
     func commentOnTicket(_ input: Operations.CommentOnTicket.Input) async throws -> Operations.CommentOnTicket.Output {
         guard case .json(let body) = input.body else { preconditionFailure("the API document allows only JSON") }
-        return await act(input.path.number, key: input.headers.idempotencyKey) { _ in
+        return await act(input.path.number, key: input.headers.idempotencyKey) { _, _ in
             let text = body.body.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !text.isEmpty, body.body.count <= 20_000 else { throw APIProblem.invalid("body", "a comment of 1 to 20000 characters") }
             return .comment(body.body, visibility: body.visibility == .requester ? .requester : .internal)
@@ -116,7 +124,7 @@ struct BatonAPIService: APIProtocol {
 
     func holdTicket(_ input: Operations.HoldTicket.Input) async throws -> Operations.HoldTicket.Output {
         guard case .json(let body) = input.body else { preconditionFailure("the API document allows only JSON") }
-        return await act(input.path.number, key: input.headers.idempotencyKey) { now in
+        return await act(input.path.number, key: input.headers.idempotencyKey) { now, _ in
             guard let reason = HoldReason(rawValue: body.reason.rawValue) else { throw APIProblem.invalid("reason", "a hold reason") }
             if let until = body.until, until <= now { throw APIProblem.invalid("until", "an instant in the future") }
             return .hold(reason, until: body.until, note: body.note)
@@ -125,13 +133,13 @@ struct BatonAPIService: APIProtocol {
     }
 
     func resumeTicket(_ input: Operations.ResumeTicket.Input) async throws -> Operations.ResumeTicket.Output {
-        await act(input.path.number, key: input.headers.idempotencyKey) { _ in .resume }
+        await act(input.path.number, key: input.headers.idempotencyKey) { _, _ in .resume }
             .map(Operations.ResumeTicket.Output.ok, Operations.ResumeTicket.Output.default)
     }
 
     func resolveTicket(_ input: Operations.ResolveTicket.Input) async throws -> Operations.ResolveTicket.Output {
         guard case .json(let body) = input.body else { preconditionFailure("the API document allows only JSON") }
-        return await act(input.path.number, key: input.headers.idempotencyKey) { _ in
+        return await act(input.path.number, key: input.headers.idempotencyKey) { _, _ in
             guard !body.code.trimmingCharacters(in: .whitespaces).isEmpty else { throw APIProblem.invalid("code", "a resolution code such as fixed") }
             guard !body.note.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw APIProblem.invalid("note", "what was done, for the requester and the auditors") }
             return .resolve(code: body.code, note: body.note)
@@ -141,30 +149,30 @@ struct BatonAPIService: APIProtocol {
 
     func reopenTicket(_ input: Operations.ReopenTicket.Input) async throws -> Operations.ReopenTicket.Output {
         guard case .json(let body) = input.body else { preconditionFailure("the API document allows only JSON") }
-        return await act(input.path.number, key: input.headers.idempotencyKey) { _ in .reopen(reason: try Self.reason(body.reason)) }
+        return await act(input.path.number, key: input.headers.idempotencyKey) { _, _ in .reopen(reason: try Self.reason(body.reason)) }
             .map(Operations.ReopenTicket.Output.ok, Operations.ReopenTicket.Output.default)
     }
 
     func closeTicket(_ input: Operations.CloseTicket.Input) async throws -> Operations.CloseTicket.Output {
-        await act(input.path.number, key: input.headers.idempotencyKey) { _ in .close }
+        await act(input.path.number, key: input.headers.idempotencyKey) { _, _ in .close }
             .map(Operations.CloseTicket.Output.ok, Operations.CloseTicket.Output.default)
     }
 
     func cancelTicket(_ input: Operations.CancelTicket.Input) async throws -> Operations.CancelTicket.Output {
         guard case .json(let body) = input.body else { preconditionFailure("the API document allows only JSON") }
-        return await act(input.path.number, key: input.headers.idempotencyKey) { _ in .cancel(reason: try Self.reason(body.reason)) }
+        return await act(input.path.number, key: input.headers.idempotencyKey) { _, _ in .cancel(reason: try Self.reason(body.reason)) }
             .map(Operations.CancelTicket.Output.ok, Operations.CancelTicket.Output.default)
     }
 
     func escalateTicket(_ input: Operations.EscalateTicket.Input) async throws -> Operations.EscalateTicket.Output {
         guard case .json(let body) = input.body else { preconditionFailure("the API document allows only JSON") }
-        return await act(input.path.number, key: input.headers.idempotencyKey) { _ in .escalate(reason: try Self.reason(body.reason)) }
+        return await act(input.path.number, key: input.headers.idempotencyKey) { _, _ in .escalate(reason: try Self.reason(body.reason)) }
             .map(Operations.EscalateTicket.Output.ok, Operations.EscalateTicket.Output.default)
     }
 
     func changeTicketPriority(_ input: Operations.ChangeTicketPriority.Input) async throws -> Operations.ChangeTicketPriority.Output {
         guard case .json(let body) = input.body else { preconditionFailure("the API document allows only JSON") }
-        return await act(input.path.number, key: input.headers.idempotencyKey) { _ in
+        return await act(input.path.number, key: input.headers.idempotencyKey) { _, _ in
             guard let priority = Priority(rawValue: body.priority.rawValue) else { throw APIProblem.invalid("priority", "one of P1, P2, P3, P4, P5") }
             return .changePriority(priority, reason: body.reason)
         }
@@ -180,19 +188,20 @@ struct BatonAPIService: APIProtocol {
     }
 
     /// Runs one action for the caller and answers with the ticket after it.
-    private func act(
-        _ number: String, key: String?, _ makeCommand: (Date) throws -> TicketCommand
+    func act(
+        _ number: String, key: String?, _ makeCommand: (Date, Ticket) async throws -> TicketCommand,
+        then followUp: (Ticket) async throws -> (command: TicketCommand, actor: Actor)? = { _ in nil }
     ) async -> ActionAnswer {
         await answering(ActionAnswer.failed) {
             let principal = try caller()
             guard let actor = principal.actor, principal.role != .ingest else {
                 throw APIProblem.forbidden("a \(principal.role.rawValue) token may read tickets but not act on them")
             }
-            let id = try await visibleTicket(number, for: principal).id
+            let (id, ticket, _) = try await visibleTicket(number, for: principal)
             let instant = now()
-            let command = try makeCommand(instant)
+            let command = try await makeCommand(instant, ticket)
             let commandId = key.map { Self.commandId(key: $0, principal: principal, ticketId: id, action: command.name) }
-            let outcome = try await commands.execute(command, on: id, by: actor, at: instant, commandId: commandId)
+            let outcome = try await commands.execute(command, on: id, by: actor, at: instant, commandId: commandId, then: followUp)
             return .done(.init(body: .json(.init(
                 ticket: Self.document(outcome.ticket), events: outcome.events.map(\.event.typeName), repeated: outcome.isDuplicate))))
         }
@@ -212,7 +221,7 @@ struct BatonAPIService: APIProtocol {
 
     // MARK: - Access
 
-    private func caller() throws -> Principal {
+    func caller() throws -> Principal {
         guard let principal = Authentication.principal else { throw APIProblem.unauthenticated }
         return principal
     }
@@ -238,7 +247,7 @@ struct BatonAPIService: APIProtocol {
     }
 
     /// Runs a handler's work; any failure becomes the operation's problem response.
-    private func answering<Output>(
+    func answering<Output>(
         _ failure: (Int, Components.Responses.Problem) -> Output, _ body: () async throws -> Output
     ) async -> Output {
         do {
@@ -254,7 +263,12 @@ struct BatonAPIService: APIProtocol {
     /// The command id for an Idempotency-Key: the same key from the same token for the same
     /// action on the same ticket is the same command; anything else is another command.
     static func commandId(key: String, principal: Principal, ticketId: UUID, action: TicketCommand.Name) -> UUID {
-        let name = "\(principal.tokenId.uuidString)\u{1f}\(ticketId.uuidString)\u{1f}\(action.rawValue)\u{1f}\(key)"
+        commandId(key: key, principal: principal, scope: "\(ticketId.uuidString)\u{1f}\(action.rawValue)")
+    }
+
+    /// The command id for an Idempotency-Key within `scope` (a ticket and action, or `open`).
+    static func commandId(key: String, principal: Principal, scope: String) -> UUID {
+        let name = "\(principal.tokenId.uuidString)\u{1f}\(scope)\u{1f}\(key)"
         var bytes = Array(SHA256.hash(data: Array(name.utf8)).prefix(16))
         bytes[6] = (bytes[6] & 0x0f) | 0x50  // version 5-style name-based id
         bytes[8] = (bytes[8] & 0x3f) | 0x80

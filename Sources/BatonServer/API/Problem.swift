@@ -1,5 +1,6 @@
 import BatonAPI
 import BatonDomain
+import BatonProjections
 import EventStore
 import Foundation
 import Hummingbird
@@ -53,6 +54,10 @@ struct APIProblem: Error, Sendable {
                 ticketStatus: refusal.status?.rawValue, allowedActions: refusal.allowed.map(\.rawValue))
         case let reused as TicketCommands.CommandIdReused:
             return APIProblem(status: 422, code: "idempotency-key-reused", title: "Idempotency-Key already used", detail: "\(reused); send a new key for a new request")
+        case let missing as TicketOpener.NoAgreements:
+            return APIProblem(status: 503, code: "no-agreements", title: "No agreements in force", detail: missing.description)
+        case is TicketQueries.InvalidCursor:
+            return APIProblem.invalid("cursor", "the nextCursor of a previous page")
         case let conflict as WrongExpectedVersion:
             return APIProblem(status: 409, code: "conflict", title: "The ticket kept changing", detail: "\(conflict); try again")
         default:

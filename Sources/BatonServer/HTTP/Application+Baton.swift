@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import OpenAPIHummingbird
 import OpenAPIRuntime
+import BatonProjections
 import Postgres
 import Prometheus
 
@@ -20,6 +21,7 @@ import Prometheus
 public func buildApplication(
     client: PostgresClient, host: String, port: Int, logger: Logger,
     metrics: PrometheusCollectorRegistry? = nil,
+    projectionsChanged: ChangeSignal = ChangeSignal(),
     now: @escaping @Sendable () -> Date = { Date() },
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
@@ -49,7 +51,12 @@ public func buildApplication(
             body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
     }
     let tickets = TicketStore(store: EventStore(client: client, logger: logger))
-    let api = BatonAPIService(tickets: tickets, commands: TicketCommands(tickets: tickets), logger: logger, now: now)
+    let agreements = AgreementCache(catalog: AgreementCatalog(store: tickets.store))
+    let queries = TicketQueries(client: client)
+    let api = BatonAPIService(
+        tickets: tickets, commands: TicketCommands(tickets: tickets),
+        opener: TicketOpener(tickets: tickets, agreements: agreements, queries: queries), queries: queries,
+        agreements: agreements, projectionsChanged: projectionsChanged, logger: logger, now: now)
     try api.registerHandlers(on: router, configuration: .init(dateTranscoder: RFC3339DateTranscoder()))
     return Application(
         router: router,

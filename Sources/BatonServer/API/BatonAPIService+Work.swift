@@ -1,0 +1,233 @@
+import BatonAPI
+import BatonDomain
+import BatonProjections
+import EventStore
+import Foundation
+
+/// Opening, listing and leasing tickets; rejecting and reassigning them.
+extension BatonAPIService {
+    // MARK: - Opening
+
+    func openTicket(_ input: Operations.OpenTicket.Input) async throws -> Operations.OpenTicket.Output {
+        guard case .json(let body) = input.body else { preconditionFailure("the API document allows only JSON") }
+        return await answering(Operations.OpenTicket.Output.default) {
+            let principal = try caller()
+            guard [.ingest, .agent, .admin].contains(principal.role), let actor = principal.actor else {
+                throw APIProblem.forbidden("tickets are opened by ingest sources, agents and admins")
+            }
+            let source: String
+            switch (principal.role, body.source) {
+            case (.ingest, let given?) where given != principal.subject:
+                throw APIProblem.invalid("source", "this token's own source \(principal.subject ?? ""), or nothing")
+            case (.ingest, _): source = principal.subject ?? "api"
+            case (_, let given?): source = given
+            case (_, nil): source = "service-desk"
+            }
+            let details = TicketDetails(
+                source: source, externalReference: try Self.optionalText(body.externalReference, "externalReference", max: 200),
+                requester: try Self.text(body.requester, "requester", max: 200),
+                site: try Self.optionalText(body.site, "site", max: 100), department: try Self.optionalText(body.department, "department", max: 100),
+                category: TicketCategory(rawValue: body.category.rawValue) ?? .other,
+                subcategory: try Self.optionalText(body.subcategory, "subcategory", max: 100),
+                impact: body.impact.flatMap { Impact(rawValue: $0.rawValue) } ?? .medium,
+                urgency: body.urgency.flatMap { Urgency(rawValue: $0.rawValue) } ?? .medium,
+                subject: try Self.text(body.subject, "subject", max: 500), description: body.description ?? "",
+                channel: body.channel.flatMap { TicketChannel(rawValue: $0.rawValue) } ?? .api)
+            let commandId = input.headers.idempotencyKey.map { Self.commandId(key: $0, principal: principal, scope: "open") }
+            let opened = try await opener.open(
+                details, priority: body.priority.flatMap { Priority(rawValue: $0.rawValue) }, by: actor, at: now(), commandId: commandId)
+            let document = Components.Schemas.OpenedTicket(
+                ticket: Self.document(opened.ticket),
+                routing: Components.Schemas.Routing(
+                    queue: opened.routing?.assignment.queue ?? "", agreementId: opened.routing?.assignment.agreementId,
+                    agreementVersion: opened.routing?.assignment.agreementVersion, vendorId: opened.routing?.assignment.vendorId,
+                    summary: opened.routing?.summary ?? "",
+                    trace: principal.role == .ingest ? [] : (opened.routing?.trace ?? []).map { "\($0.outcome) \($0.agreementId)\($0.agreementVersion.map { " v\($0)" } ?? ""): \($0.explanation)" }),
+                clocks: opened.clocks.map(Self.document), duplicate: opened.isDuplicate)
+            return opened.isDuplicate ? .ok(.init(body: .json(document))) : .created(.init(body: .json(document)))
+        }
+    }
+
+    static func text(_ value: String, _ field: String, max: Int) throws -> String {
+        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty, value.count <= max else { throw APIProblem.invalid(field, "1 to \(max) characters, not blank") }
+        return trimmed
+    }
+
+    static func optionalText(_ value: String?, _ field: String, max: Int) throws -> String? {
+        guard let value else { return nil }
+        return try text(value, field, max: max)
+    }
+
+    static func document(_ clock: SLAClock) -> Components.Schemas.Clock {
+        let level: String
+        switch clock.level {
+        case .customer: level = "customer"
+        case .assignment(_, let placement): level = placement.agreementId ?? placement.queue
+        }
+        return Components.Schemas.Clock(
+            id: clock.id, kind: clock.kind == .firstResponse ? .firstResponse : .resolution, level: level,
+            priority: clock.priority.rawValue, startedAt: clock.startedAt, dueAt: clock.dueAt ?? clock.projectedDueAt,
+            stoppedAt: clock.stoppedAt, status: .init(rawValue: clock.status.rawValue) ?? .running)
+    }
+
+    // MARK: - Listing
+
+    func listTickets(_ input: Operations.ListTickets.Input) async throws -> Operations.ListTickets.Output {
+        await answering(Operations.ListTickets.Output.default) {
+            let principal = try caller()
+            let query = input.query
+            var filter = TicketQueries.Filter(
+                queues: query.queue.map { [$0] }, priorities: query.priority?.map(\.rawValue), breached: query.breached,
+                dueBefore: query.dueBefore)
+            if let states = query.state {
+                filter.statuses = states.flatMap { $0 == .open ? TicketQueries.openStatuses : [$0.rawValue] }
+            }
+            switch principal.role {
+            case .admin, .agent, .auditor: break
+            case .vendor: filter.vendorId = principal.subject ?? "\u{0}"
+            case .ingest: filter.source = principal.subject ?? "\u{0}"
+            }
+            if query.mine == true {
+                guard let actor = principal.actor else { throw APIProblem.invalid("mine", "only for callers who hold tickets") }
+                filter.holder = actor.rawValue
+            }
+            let limit = query.limit ?? 50
+            guard (1...500).contains(limit) else { throw APIProblem.invalid("limit", "an integer from 1 to 500") }
+            let page = try await queries.list(filter, after: query.cursor, limit: limit, now: now())
+            return .ok(.init(body: .json(.init(tickets: page.tickets.map(Self.document), nextCursor: page.nextCursor))))
+        }
+    }
+
+    static func document(_ t: TicketSummary) -> Components.Schemas.TicketSummary {
+        Components.Schemas.TicketSummary(
+            number: t.number, status: t.status, priority: t.priority, category: t.category, site: t.site, subject: t.subject,
+            source: t.source, queue: t.queue, agreementId: t.agreementId, vendorId: t.vendorId, assignee: t.assignee,
+            leaseHolder: t.leaseHolder, leaseExpiresAt: t.leaseExpiresAt, holdReason: t.holdReason, holdUntil: t.holdUntil,
+            openedAt: t.openedAt, nextDueAt: t.nextDueAt, nextWarningAt: t.nextWarningAt, breached: t.breached,
+            version: t.version, updatedAt: t.updatedAt)
+    }
+
+    // MARK: - Leases
+
+    func leaseTickets(_ input: Operations.LeaseTickets.Input) async throws -> Operations.LeaseTickets.Output {
+        guard case .json(let body) = input.body else { preconditionFailure("the API document allows only JSON") }
+        return await answering(Operations.LeaseTickets.Output.default) {
+            let principal = try caller()
+            guard [.vendor, .agent, .admin].contains(principal.role), let actor = principal.actor else {
+                throw APIProblem.forbidden("leases are for vendors, agents and admins")
+            }
+            let max = body.max ?? 1
+            guard (1...50).contains(max) else { throw APIProblem.invalid("max", "an integer from 1 to 50") }
+            let wait = body.wait ?? 0
+            guard (0...30).contains(wait) else { throw APIProblem.invalid("wait", "seconds from 0 to 30") }
+            if let seconds = body.leaseSeconds, !(10...86_400).contains(seconds) {
+                throw APIProblem.invalid("leaseSeconds", "seconds from 10 to 86400")
+            }
+            var queues = try await agreements.queues(for: principal)
+            if let queue = body.queue {
+                guard queues.contains(queue) else {
+                    throw APIProblem(status: 404, code: "queue-not-found", title: "No such queue", detail: "queue: \(queue) is not one of yours (\(queues.joined(separator: ", ")))")
+                }
+                queues = [queue]
+            }
+            let deadline = ContinuousClock.now + .seconds(wait)
+            while true {
+                let seen = projectionsChanged.generation
+                let granted = try await grantLeases(queues: queues, max: max, seconds: body.leaseSeconds, actor: actor)
+                if !granted.isEmpty || ContinuousClock.now >= deadline {
+                    leasesGranted.increment(by: Int64(granted.count))
+                    return .ok(.init(body: .json(.init(leases: granted.map(Self.document)))))
+                }
+                // Woken when a projection applies new events (a ticket may have entered a queue).
+                await projectionsChanged.wait(since: seen, timeout: deadline - ContinuousClock.now)
+            }
+        }
+    }
+
+    /// Locks up to `max` candidates (skipping rows other requests hold) and leases each
+    /// through its stream; a ticket that changed since the read model saw it is refused by
+    /// the domain and skipped.
+    private func grantLeases(queues: [String], max: Int, seconds: Int?, actor: Actor) async throws -> [Ticket] {
+        guard !queues.isEmpty else { return [] }
+        return try await tickets.store.client.withTransaction { connection in
+            let instant = now()
+            let candidates = try await queries.leaseCandidates(queues: queues, limit: max * 2, now: instant, on: connection)
+            var granted: [Ticket] = []
+            for candidate in candidates where granted.count < max {
+                let length: TimeInterval
+                if let seconds { length = TimeInterval(seconds) } else { length = try await agreements.leaseLength(queue: candidate.queue) }
+                do {
+                    // A new lease, never a renewal: two workers of one vendor share its actor.
+                    let outcome = try await commands.execute(
+                        .lease(until: instant.addingTimeInterval(length)), on: candidate.ticketId, by: actor, at: instant,
+                        require: { ticket in if ticket.lease?.isActive(at: instant) == true { throw AlreadyLeased() } },
+                        then: { _ in nil })
+                    granted.append(outcome.ticket)
+                } catch is TicketError {
+                    continue  // leased, accepted or moved since the read model saw it
+                } catch is AlreadyLeased {
+                    continue  // leased, accepted or moved since the read model saw it
+                }
+            }
+            return granted
+        }
+    }
+
+    private struct AlreadyLeased: Error {}
+
+    func renewLease(_ input: Operations.RenewLease.Input) async throws -> Operations.RenewLease.Output {
+        var seconds: Int?
+        if case .json(let body) = input.body { seconds = body.leaseSeconds }
+        return await act(input.path.number, key: input.headers.idempotencyKey) { [agreements] now, ticket in
+            if let seconds, !(10...86_400).contains(seconds) { throw APIProblem.invalid("leaseSeconds", "seconds from 10 to 86400") }
+            let length: TimeInterval
+            if let seconds { length = TimeInterval(seconds) } else { length = try await agreements.leaseLength(queue: ticket.assignment?.placement.queue) }
+            return .lease(until: now.addingTimeInterval(length))
+        }
+        .map(Operations.RenewLease.Output.ok, Operations.RenewLease.Output.default)
+    }
+
+    func releaseLease(_ input: Operations.ReleaseLease.Input) async throws -> Operations.ReleaseLease.Output {
+        await act(input.path.number, key: input.headers.idempotencyKey) { _, _ in .releaseLease }
+            .map(Operations.ReleaseLease.Output.ok, Operations.ReleaseLease.Output.default)
+    }
+
+    // MARK: - Rejecting and reassigning
+
+    func rejectTicket(_ input: Operations.RejectTicket.Input) async throws -> Operations.RejectTicket.Output {
+        guard case .json(let body) = input.body else { preconditionFailure("the API document allows only JSON") }
+        return await act(
+            input.path.number, key: input.headers.idempotencyKey,
+            { _, _ in .reject(reason: try Self.reason(body.reason)) },
+            then: { [agreements, queries, now] ticket in
+                // Routed again at once; routing skips the agreement that rejected it.
+                guard let set = try await agreements.current(), let cause = set.reroutingCause(for: ticket) else { return nil }
+                let instant = now()
+                let decision = set.route(ticket, load: try await queries.routingLoad(now: instant), at: instant)
+                return (.route(decision, cause: cause), .system)
+            }
+        )
+        .map(Operations.RejectTicket.Output.ok, Operations.RejectTicket.Output.default)
+    }
+
+    func reassignTicket(_ input: Operations.ReassignTicket.Input) async throws -> Operations.ReassignTicket.Output {
+        guard case .json(let body) = input.body else { preconditionFailure("the API document allows only JSON") }
+        return await act(input.path.number, key: input.headers.idempotencyKey) { [agreements] _, _ in
+            guard let principal = Authentication.principal, principal.role == .agent || principal.role == .admin else {
+                throw APIProblem.forbidden("only agents and admins reassign tickets; a vendor rejects instead")
+            }
+            let queue = try Self.text(body.queue, "queue", max: 100)
+            guard let set = try await agreements.current() else { throw TicketOpener.NoAgreements() }
+            // The queue's agreement in force now, so the new assignment's clocks have terms.
+            let agreement = set.agreements.filter { $0.queues.contains(queue) && $0.isInForce(at: Date()) }.max { $0.version < $1.version }
+            guard agreement != nil || queue == set.defaultQueue else {
+                throw APIProblem.invalid("queue", "a queue of an agreement in force or \(set.defaultQueue)")
+            }
+            let placement = QueueAssignment(
+                queue: queue, agreementId: agreement?.id, agreementVersion: agreement?.version, vendorId: agreement?.vendorId)
+            return .reassign(placement, reason: try Self.reason(body.reason))
+        }
+        .map(Operations.ReassignTicket.Output.ok, Operations.ReassignTicket.Output.default)
+    }
+}

@@ -1,0 +1,304 @@
+import BatonAgreementFiles
+import BatonDomain
+import BatonProjections
+import BatonServer
+import EventStore
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import TestSupport
+import Testing
+
+/// Opening, listing, leasing, rejecting: the API with the example agreements and the tickets
+/// projection running, over a real socket.
+@Suite("HTTP API: opening, routing, listing and leasing tickets")
+struct WorkAPITests {
+    /// Sunday 2026-03-15 12:00 UTC: the city's service desk is closed, Northwind takes help-desk work.
+    static let sunday = Date(timeIntervalSince1970: 1_773_576_000)
+
+    struct Fixture: Sendable {
+        let db: TestDatabase.Fresh
+        let admin: ProjectionAdmin
+        let ingest: String
+        let agent: String
+        let auditor: String
+        let northwind: String
+        let prairie: String
+
+        /// Waits until the projections have applied every event appended so far.
+        func settle() async throws {
+            let head = try await db.eventStore.headPosition()
+            #expect(try await admin.waitUntilApplied(head), "projections did not catch up with position \(head)")
+        }
+    }
+
+    func withWorkAPI(_ body: @escaping @Sendable (any TestClientProtocol, Fixture) async throws -> Void) async throws {
+        try await TestDatabase.withFresh(maximumConnections: 20) { db async throws in
+            let set = try AgreementsFile.load(contentsOf: exampleAgreements)
+            _ = try await AgreementCatalog(store: db.eventStore).apply(set, actor: "admin:root", at: Self.sunday)
+            let tokens = TokenStore(client: db.client)
+            func token(_ role: Principal.Role, _ subject: String?) async throws -> String {
+                let made = try await tokens.create(role: role, subject: subject, name: "\(role.rawValue) \(subject ?? "")", createdBy: "admin:root")
+                return made.token
+            }
+            let fixture = Fixture(
+                db: db, admin: ProjectionAdmin(store: db.eventStore, projections: Projections.all(store: db.eventStore)),
+                ingest: try await token(.ingest, "portal"), agent: try await token(.agent, "ada"),
+                auditor: try await token(.auditor, nil), northwind: try await token(.vendor, "northwind"),
+                prairie: try await token(.vendor, "prairie-networks"))
+            var runner = ProjectionRunner(projection: TicketsProjection(store: db.eventStore), store: db.eventStore, logger: Logger(label: "test"))
+            runner.pollInterval = .milliseconds(100)
+            let projecting = Task { [runner] in try await runner.run() }
+            defer { projecting.cancel() }
+            let changed = ChangeSignal()
+            let listener = await db.eventStore.listen(channels: [ProjectionRunner.notificationChannel], signalling: changed)
+            defer { listener.stop() }
+            let now = Self.sunday
+            let app = try buildApplication(
+                client: db.client, host: "127.0.0.1", port: 0, logger: Logger(label: "test"), projectionsChanged: changed, now: { now })
+            try await app.test(.live) { client in try await body(client, fixture) }
+            projecting.cancel()
+            _ = await projecting.result
+        }
+    }
+
+    func json(_ buffer: ByteBuffer) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(String(buffer: buffer).utf8)) as? [String: Any])
+    }
+
+    func headers(_ token: String, key: String? = nil) -> HTTPFields {
+        var fields: HTTPFields = [.authorization: "Bearer \(token)", .contentType: "application/json"]
+        if let key { fields[.init("Idempotency-Key")!] = key }
+        return fields
+    }
+
+    func body(_ object: [String: Any]) throws -> ByteBuffer {
+        ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: object))
+    }
+
+    /// Opens a ticket as the portal and returns the answer.
+    @discardableResult
+    func open(
+        _ client: some TestClientProtocol, _ fixture: Fixture, category: String = "help-desk", priority: String? = nil,
+        reference: String = UUID().uuidString, subject: String = "Printer on 3rd floor jams"
+    ) async throws -> [String: Any] {
+        var request: [String: Any] = [
+            "requester": "jdoe@riverside.gov", "site": "city-hall", "category": category, "subject": subject,
+            "externalReference": reference,
+        ]
+        if let priority { request["priority"] = priority }
+        return try await client.execute(uri: "/v1/tickets", method: .post, headers: headers(fixture.ingest), body: try body(request)) { response throws in
+            #expect(response.status == .created, "\(String(buffer: response.body))")
+            return try json(response.body)
+        }
+    }
+
+    static func number(_ answer: [String: Any]) -> String {
+        (answer["ticket"] as? [String: Any])?["number"] as? String ?? "?"
+    }
+
+    @Test("a vendor's ticket from opening to resolution: routed on open, leased, accepted, started, resolved, its history complete")
+    func vendorLife() async throws {
+        try await withWorkAPI { client, fixture async throws in
+            let opened = try await open(client, fixture, reference: "INC-1")
+            let ticket = try #require(opened["ticket"] as? [String: Any])
+            let routing = try #require(opened["routing"] as? [String: Any])
+            #expect(ticket["status"] as? String == "queued")
+            #expect(routing["vendorId"] as? String == "northwind")
+            #expect((routing["queue"] as? String)?.hasPrefix("northwind-") == true)
+            #expect((routing["trace"] as? [String])?.isEmpty == true, "an ingest source does not see other agreements")
+            let clocks = try #require(opened["clocks"] as? [[String: Any]])
+            #expect(Set(clocks.compactMap { $0["id"] as? String }).isSuperset(of: ["customer/first-response", "customer/resolution"]))
+            #expect(clocks.allSatisfy { $0["dueAt"] is String })
+            let number = Self.number(opened)
+
+            // The same external ticket again: the same ticket, nothing new.
+            let head = try await fixture.db.eventStore.headPosition()
+            try await client.execute(uri: "/v1/tickets", method: .post, headers: headers(fixture.ingest), body: try body([
+                "requester": "jdoe@riverside.gov", "site": "city-hall", "category": "help-desk", "subject": "again", "externalReference": "INC-1",
+            ])) { response throws in
+                #expect(response.status == .ok)
+                let again = try json(response.body)
+                #expect(again["duplicate"] as? Bool == true)
+                #expect(Self.number(again) == number)
+            }
+            #expect(try await fixture.db.eventStore.headPosition() == head)
+
+            try await fixture.settle()
+            let leased = try await client.execute(uri: "/v1/leases", method: .post, headers: headers(fixture.northwind), body: try body(["max": 5, "wait": 2])) { response throws in
+                #expect(response.status == .ok)
+                return try json(response.body)["leases"] as? [[String: Any]] ?? []
+            }
+            #expect(leased.compactMap { $0["number"] as? String } == [number])
+            #expect(leased.first?["leaseHolder"] as? String == "vendor:northwind")
+            for (path, payload) in [("accept", [String: Any]()), ("start", [:]), ("resolve", ["code": "fixed", "note": "Cleared the jam; replaced the roller."])] {
+                try await client.execute(uri: "/v1/tickets/\(number)/\(path)", method: .post, headers: headers(fixture.northwind), body: try body(payload)) { response throws in
+                    #expect(response.status == .ok, "\(path): \(String(buffer: response.body))")
+                }
+            }
+            try await client.execute(uri: "/v1/tickets/\(number)/events", method: .get, headers: headers(fixture.agent)) { response throws in
+                let types = (try json(response.body)["events"] as? [[String: Any]])?.compactMap { $0["type"] as? String }
+                #expect(types == ["TicketOpened", "TicketRouted", "TicketLeased", "TicketAccepted", "WorkStarted", "TicketResolved"])
+            }
+            try await fixture.settle()
+            try await client.execute(uri: "/v1/tickets?state=resolved", method: .get, headers: headers(fixture.northwind)) { response throws in
+                let tickets = try json(response.body)["tickets"] as? [[String: Any]]
+                #expect(tickets?.compactMap { $0["number"] as? String } == [number])
+                #expect(tickets?.first?["status"] as? String == "resolved")
+            }
+        }
+    }
+
+    @Test("20 workers racing for 10 queued tickets lease each ticket exactly once")
+    func leaseRace() async throws {
+        try await withWorkAPI { client, fixture async throws in
+            var numbers = Set<String>()
+            for i in 0..<10 { numbers.insert(Self.number(try await open(client, fixture, reference: "RACE-\(i)"))) }
+            try await fixture.settle()
+            let granted = try await withThrowingTaskGroup(of: [String].self) { group in
+                for _ in 0..<20 {
+                    group.addTask {
+                        try await client.execute(uri: "/v1/leases", method: .post, headers: headers(fixture.northwind), body: try body(["max": 1])) { response throws in
+                            #expect(response.status == .ok)
+                            return (try json(response.body)["leases"] as? [[String: Any]] ?? []).compactMap { $0["number"] as? String }
+                        }
+                    }
+                }
+                return try await group.reduce(into: [String]()) { $0 += $1 }
+            }
+            #expect(granted.count == 10, "\(granted.count) leases granted for 10 tickets")
+            #expect(Set(granted) == numbers)
+            // Each ticket's stream holds exactly one lease.
+            var leaseEvents = 0
+            for number in numbers {
+                let id = try #require(try await TicketStore(store: fixture.db.eventStore).ticketId(number: number))
+                leaseEvents += try await fixture.db.eventStore.readStream(TicketStore.streamName(id)).filter { $0.type == "TicketLeased" }.count
+            }
+            #expect(leaseEvents == 10)
+        }
+    }
+
+    @Test("a long-polling lease request is answered when a ticket arrives, not at the end of its wait")
+    func longPoll() async throws {
+        try await withWorkAPI { client, fixture async throws in
+            let started = ContinuousClock.now
+            async let leased = client.execute(uri: "/v1/leases", method: .post, headers: headers(fixture.northwind), body: try body(["wait": 10])) { response throws in
+                (try json(response.body)["leases"] as? [[String: Any]] ?? []).compactMap { $0["number"] as? String }
+            }
+            try await Task.sleep(for: .milliseconds(500))
+            // Opened beside the HTTP client, which is busy with the waiting request.
+            let tickets = TicketStore(store: fixture.db.eventStore)
+            let opener = TicketOpener(
+                tickets: tickets, agreements: AgreementCache(catalog: AgreementCatalog(store: fixture.db.eventStore)),
+                queries: TicketQueries(client: fixture.db.client))
+            let details = TicketDetails(
+                source: "portal", externalReference: nil, requester: "a@riverside.gov", site: "city-hall", department: nil,
+                category: .helpDesk, subcategory: nil, impact: .medium, urgency: .medium, subject: "Monitor flickers", description: "")
+            let opened = try await opener.open(details, priority: nil, by: .ingest("portal"), at: Self.sunday)
+            let got = try await leased
+            #expect(got == [opened.ticket.number])
+            #expect(ContinuousClock.now - started < .seconds(8), "the wait ended on the new ticket, not on the timeout")
+        }
+    }
+
+    @Test("a rejected ticket is routed again at once, away from the vendor that rejected it")
+    func rejection() async throws {
+        try await withWorkAPI { client, fixture async throws in
+            let number = Self.number(try await open(client, fixture))
+            try await client.execute(uri: "/v1/tickets/\(number)/reject", method: .post, headers: headers(fixture.northwind), body: try body(["reason": "not a supported printer model"])) { response throws in
+                #expect(response.status == .ok, "\(String(buffer: response.body))")
+                let answer = try json(response.body)
+                #expect(answer["events"] as? [String] == ["TicketRejected", "TicketRouted"])
+                let ticket = answer["ticket"] as? [String: Any]
+                #expect(ticket?["status"] as? String == "queued")
+                #expect(ticket?["vendorId"] == nil)
+                #expect(ticket?["queue"] as? String == "service-desk")
+            }
+            try await client.execute(uri: "/v1/tickets/\(number)", method: .get, headers: headers(fixture.northwind)) { response throws in
+                #expect(response.status == .notFound)
+            }
+        }
+    }
+
+    @Test("lists come in work order, a page at a time, filtered, and each caller sees only what it may")
+    func listing() async throws {
+        try await withWorkAPI { client, fixture async throws in
+            for (i, priority) in ["P4", "P1", "P3", "P2", "P5", "P3", "P1"].enumerated() {
+                try await open(client, fixture, priority: priority, reference: "L-\(i)")
+            }
+            try await open(client, fixture, category: "wan-lan", reference: "NET-1")
+            try await fixture.settle()
+            var pages: [[String]] = []
+            var cursor: String?
+            repeat {
+                let uri = "/v1/tickets?limit=3" + (cursor.map { "&cursor=\($0)" } ?? "")
+                cursor = try await client.execute(uri: uri, method: .get, headers: headers(fixture.agent)) { response throws in
+                    #expect(response.status == .ok)
+                    let page = try json(response.body)
+                    pages.append((page["tickets"] as? [[String: Any]] ?? []).compactMap { $0["number"] as? String })
+                    return page["nextCursor"] as? String
+                }
+            } while cursor != nil && pages.count < 10
+            let all = pages.flatMap { $0 }
+            #expect(pages.map(\.count) == [3, 3, 2])
+            #expect(Set(all).count == 8)
+            let everything = try await client.execute(uri: "/v1/tickets?limit=500", method: .get, headers: headers(fixture.agent)) { response throws in
+                try json(response.body)["tickets"] as? [[String: Any]] ?? []
+            }
+            #expect(everything.compactMap { $0["number"] as? String } == all)
+            // Work order: the earliest due first.
+            let dues = everything.compactMap { $0["nextDueAt"] as? String }
+            #expect(dues == dues.sorted())
+            try await client.execute(uri: "/v1/tickets?priority=P1", method: .get, headers: headers(fixture.agent)) { response throws in
+                let priorities = (try json(response.body)["tickets"] as? [[String: Any]])?.compactMap { $0["priority"] as? String }
+                #expect(priorities == ["P1", "P1"])
+            }
+            // A vendor sees exactly the tickets in its own queues.
+            let vendors = everything.map { $0["vendorId"] as? String }
+            for (vendor, token) in [("northwind", fixture.northwind), ("prairie-networks", fixture.prairie)] {
+                try await client.execute(uri: "/v1/tickets?limit=500", method: .get, headers: headers(token)) { response throws in
+                    let tickets = try json(response.body)["tickets"] as? [[String: Any]] ?? []
+                    #expect(tickets.allSatisfy { $0["vendorId"] as? String == vendor })
+                    #expect(tickets.count == vendors.filter { $0 == vendor }.count)
+                }
+            }
+            #expect(vendors.contains("northwind"))
+            try await client.execute(uri: "/v1/tickets?cursor=not-a-cursor", method: .get, headers: headers(fixture.agent)) { response throws in
+                #expect(response.status == .badRequest)
+                #expect((try json(response.body)["detail"] as? String)?.hasPrefix("cursor") == true)
+            }
+        }
+    }
+
+    @Test("opening: auditors cannot, an ingest token cannot speak for another source, bad fields are named, nothing is recorded")
+    func openingRefusals() async throws {
+        try await withWorkAPI { client, fixture async throws in
+            let head = try await fixture.db.eventStore.headPosition()
+            let valid: [String: Any] = ["requester": "a@b.c", "category": "help-desk", "subject": "x"]
+            try await client.execute(uri: "/v1/tickets", method: .post, headers: headers(fixture.auditor), body: try body(valid)) { response throws in
+                #expect(response.status == .forbidden)
+            }
+            var other = valid
+            other["source"] = "email"
+            try await client.execute(uri: "/v1/tickets", method: .post, headers: headers(fixture.ingest), body: try body(other)) { response throws in
+                #expect(response.status == .badRequest)
+                #expect((try json(response.body)["detail"] as? String)?.hasPrefix("source") == true)
+            }
+            var badCategory = valid
+            badCategory["category"] = "plumbing"
+            try await client.execute(uri: "/v1/tickets", method: .post, headers: headers(fixture.ingest), body: try body(badCategory)) { response throws in
+                #expect(response.status == .badRequest)
+                #expect((try json(response.body)["detail"] as? String)?.contains("category") == true)
+            }
+            var blank = valid
+            blank["subject"] = "   "
+            try await client.execute(uri: "/v1/tickets", method: .post, headers: headers(fixture.ingest), body: try body(blank)) { response throws in
+                #expect(response.status == .badRequest)
+                #expect((try json(response.body)["detail"] as? String)?.hasPrefix("subject") == true)
+            }
+            #expect(try await fixture.db.eventStore.headPosition() == head)
+        }
+    }
+}
