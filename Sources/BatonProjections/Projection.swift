@@ -17,11 +17,6 @@ public protocol Projection: Sendable {
     func apply(_ events: [RecordedEvent], on connection: PostgresConnection, suffix: String) async throws
 }
 
-extension Projection {
-    /// The advisory-lock key that makes exactly one runner of this projection active.
-    var lockKey: (Int32, String) { (ProjectionRunner.lockNamespace, name) }
-}
-
 /// Every projection batond runs.
 public enum Projections {
     public static func all(store: EventStore) -> [any Projection] {

@@ -20,8 +20,6 @@ import ServiceLifecycle
 /// ``ProjectionRunner/notificationChannel`` with `name:position`, which is what long-polling
 /// lease requests wait for.
 public struct ProjectionRunner: Service {
-    /// The first key of every projection's advisory lock (the second is the name's hash).
-    public static let lockNamespace: Int32 = 0x6261_746f  // "bato"
     /// Notified after each applied batch with `name:position`.
     public static let notificationChannel = "baton_projections"
 
@@ -63,18 +61,9 @@ public struct ProjectionRunner: Service {
 
     /// Takes the lock if free and applies batches until cancelled or the lock is lost.
     func leadWhilePossible() async throws {
-        try await store.client.withConnection { session in
-            let (namespace, name) = projection.lockKey
-            let acquired = try await session.query("SELECT pg_try_advisory_lock(\(namespace), hashtext(\(name)))")[0].decode(Bool.self, at: 0)
-            guard acquired else { return }
+        try await Leadership(client: store.client, name: "projection:\(projection.name)").leadIfFree { session in
             logger.info("projection active on this replica")
-            do {
-                try await lead(session: session)
-            } catch {
-                _ = try? await session.query("SELECT pg_advisory_unlock(\(namespace), hashtext(\(name)))")
-                throw error
-            }
-            _ = try await session.query("SELECT pg_advisory_unlock(\(namespace), hashtext(\(name)))")
+            try await lead(session: session)
         }
     }
 

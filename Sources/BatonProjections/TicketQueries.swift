@@ -217,3 +217,14 @@ public struct TicketQueries: Sendable {
         return load
     }
 }
+
+extension TicketQueries {
+    /// The open tickets with a deadline (an SLA alarm not yet recorded, a lease or a hold
+    /// ending), earliest first: what the SLA watcher sleeps on.
+    public func upcomingDeadlines(limit: Int) async throws -> [(ticketId: UUID, deadline: Date)] {
+        try await client.query("""
+            SELECT ticket_id, next_deadline_at FROM rm_tickets
+            WHERE next_deadline_at IS NOT NULL ORDER BY next_deadline_at LIMIT \(limit)
+            """).map { (try $0.decode(UUID.self, at: 0), try $0.decode(Date.self, at: 1)) }
+    }
+}

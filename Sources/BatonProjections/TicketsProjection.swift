@@ -68,6 +68,7 @@ private struct TicketRows {
     var holdReason: [String?] = [], holdUntil: [Date?] = [], openedAt: [Date] = [], firstRespondedAt: [Date?] = []
     var resolvedAt: [Date?] = [], nextDueAt: [Date?] = [], nextWarningAt: [Date?] = [], breached: [Bool] = []
     var escalationLevel: [Int32] = [], version: [Int32] = [], updatedAt: [Date] = [], lastPosition: [Int64] = []
+    var nextDeadlineAt: [Date?] = []
 
     mutating func append(_ t: Ticket, clocks: [SLAClock], history: [Stamped<TicketEvent>], updatedAt: Date, position: Int64) {
         ticketId.append(t.id)
@@ -104,10 +105,22 @@ private struct TicketRows {
         breached.append(clocks.contains { $0.status == .breached } || history.contains {
             if case .slaBreached = $0.event { return true } else { return false }
         })
+        nextDeadlineAt.append(Self.nextDeadline(t, clocks: clocks))
         escalationLevel.append(Int32(t.escalationLevel))
         version.append(Int32(t.version))
         self.updatedAt.append(updatedAt)
         lastPosition.append(position)
+    }
+
+    /// The earliest instant at which the SLA watcher must act on the ticket: an alarm not
+    /// recorded yet, the end of its lease, the end of its hold.
+    static func nextDeadline(_ t: Ticket, clocks: [SLAClock]) -> Date? {
+        guard t.isActive else { return nil }
+        var instants: [Date] = []
+        if let alarm = SLAClocks.nextAlarm(in: clocks) { instants.append(alarm.alarm.at) }
+        if let lease = t.lease { instants.append(lease.expiresAt) }
+        if t.status == .onHold, let until = t.hold?.until { instants.append(until) }
+        return instants.min()
     }
 
     static func resolvedAt(_ history: [Stamped<TicketEvent>]) -> Date? {
@@ -121,7 +134,7 @@ private struct TicketRows {
                 ticket_id, number, status, priority, category, site, department, subject, requester, source,
                 external_reference, queue, agreement_id, agreement_version, vendor_id, assignee, queued_at,
                 lease_holder, lease_expires_at, hold_reason, hold_until, opened_at, first_responded_at, resolved_at,
-                next_due_at, next_warning_at, breached, escalation_level, version, updated_at, last_position)
+                next_due_at, next_warning_at, breached, escalation_level, version, updated_at, last_position, next_deadline_at)
             SELECT * FROM unnest(
                 \(ticketId)::uuid[], \(number)::bigint[], \(status)::text[], \(priority)::text[], \(category)::text[],
                 \(site)::text[], \(department)::text[], \(subject)::text[], \(requester)::text[], \(source)::text[],
@@ -130,7 +143,7 @@ private struct TicketRows {
                 \(leaseExpiresAt)::timestamptz[], \(holdReason)::text[], \(holdUntil)::timestamptz[], \(openedAt)::timestamptz[],
                 \(firstRespondedAt)::timestamptz[], \(resolvedAt)::timestamptz[], \(nextDueAt)::timestamptz[],
                 \(nextWarningAt)::timestamptz[], \(breached)::boolean[], \(escalationLevel)::integer[], \(version)::integer[],
-                \(updatedAt)::timestamptz[], \(lastPosition)::bigint[])
+                \(updatedAt)::timestamptz[], \(lastPosition)::bigint[], \(nextDeadlineAt)::timestamptz[])
             ON CONFLICT (ticket_id) DO UPDATE SET
                 status = EXCLUDED.status, priority = EXCLUDED.priority, category = EXCLUDED.category,
                 site = EXCLUDED.site, department = EXCLUDED.department, subject = EXCLUDED.subject,
@@ -142,7 +155,7 @@ private struct TicketRows {
                 first_responded_at = EXCLUDED.first_responded_at, resolved_at = EXCLUDED.resolved_at,
                 next_due_at = EXCLUDED.next_due_at, next_warning_at = EXCLUDED.next_warning_at, breached = EXCLUDED.breached,
                 escalation_level = EXCLUDED.escalation_level, version = EXCLUDED.version, updated_at = EXCLUDED.updated_at,
-                last_position = EXCLUDED.last_position
+                last_position = EXCLUDED.last_position, next_deadline_at = EXCLUDED.next_deadline_at
             """)
     }
 }

@@ -35,8 +35,12 @@ public func runServer(
         let projectors: [any Service] = Projections.all(store: database.eventStore).map {
             ProjectionRunner(projection: $0, store: database.eventStore, logger: logger)
         }
+        let tickets = TicketStore(store: database.eventStore)
+        let watcher = SLAWatcher(
+            commands: TicketCommands(tickets: tickets), agreements: AgreementCache(catalog: AgreementCatalog(store: database.eventStore)),
+            queries: TicketQueries(client: database.client), projectionsChanged: projectionsChanged, logger: logger)
         let services = ServiceGroup(
-            configuration: .init(services: [app] + projectors, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: [app, watcher] + projectors, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await services.run()
         logger.info("batond stopped serving")
     }

@@ -1,0 +1,182 @@
+import BatonDomain
+import BatonProjections
+import EventStore
+import Foundation
+import Logging
+import Metrics
+import Postgres
+import ServiceLifecycle
+
+/// Turns deadlines into events at the instant they fall due: SLA warnings and breaches (and
+/// the agreement's breach clauses), expired leases (and the re-routing they may call for),
+/// holds whose until-time has come.
+///
+/// It reads each ticket's next deadline from the tickets read model (`next_deadline_at`),
+/// sleeps until the earliest one, or until a projection applies new events, which may bring
+/// an earlier one. At a deadline it folds the ticket from its stream and computes its clocks
+/// with the domain's code, so the read model only says *when* to look, never *what* to do.
+/// Deadlines that passed while no batond was running are handled at start, once: the domain
+/// records each alarm at most once, and a lease can only expire once.
+///
+/// Like a projection, it runs on exactly one replica (session advisory lock `sla-watcher`).
+public struct SLAWatcher: Service {
+    let commands: TicketCommands
+    let agreements: AgreementCache
+    let queries: TicketQueries
+    let projectionsChanged: ChangeSignal
+    let now: @Sendable () -> Date
+    let logger: Logger
+    /// The longest sleep without looking again (a safety net; deadlines wake it on time).
+    public var pollInterval: Duration = .seconds(5)
+    public var takeoverInterval: Duration = .seconds(2)
+    private let warnings = Counter(label: "baton_sla_warnings")
+    private let breaches = Counter(label: "baton_sla_breaches")
+    private let leaseExpiries = Counter(label: "baton_lease_expiries")
+
+    public init(
+        commands: TicketCommands, agreements: AgreementCache, queries: TicketQueries, projectionsChanged: ChangeSignal,
+        logger: Logger, now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.commands = commands
+        self.agreements = agreements
+        self.queries = queries
+        self.projectionsChanged = projectionsChanged
+        var logger = logger
+        logger[metadataKey: "service"] = "sla-watcher"
+        self.logger = logger
+        self.now = now
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    try await Leadership(client: commands.tickets.store.client, name: "sla-watcher").leadIfFree { session in
+                        logger.info("SLA watcher active on this replica")
+                        try await watch(session: session)
+                    }
+                } catch is CancellationError {
+                    return
+                } catch {
+                    if Task.isCancelled { return }
+                    logger.error("SLA watcher stopped: \(String(describing: error)); trying again")
+                }
+                try? await Task.sleep(for: takeoverInterval)
+            }
+        }
+    }
+
+    private func watch(session: PostgresConnection) async throws {
+        // Tickets handled at a deadline the read model has not moved past yet.
+        var handled: [UUID: Date] = [:]
+        var lastSessionCheck = ContinuousClock.now
+        while !Task.isCancelled {
+            let seen = projectionsChanged.generation
+            let due = try await queries.upcomingDeadlines(limit: 200)
+            let instant = now()
+            var next: Date?
+            var stillDue: [UUID: Date] = [:]
+            for (ticketId, deadline) in due {
+                if handled[ticketId] == deadline {
+                    stillDue[ticketId] = deadline
+                    continue
+                }
+                guard deadline <= instant else {
+                    next = deadline
+                    break
+                }
+                do {
+                    try await handle(ticketId, at: instant)
+                    stillDue[ticketId] = deadline
+                } catch {
+                    logger.error("could not act on a deadline", metadata: ["ticket": "\(ticketId)", "error": "\(error)"])
+                }
+            }
+            handled = stillDue
+            var timeout = pollInterval
+            if let next {
+                let seconds = next.timeIntervalSince(now())
+                timeout = min(timeout, .milliseconds(Int64(max(0, seconds) * 1000) + 1))
+            }
+            if timeout > .zero { await projectionsChanged.wait(since: seen, timeout: timeout) }
+            if ContinuousClock.now - lastSessionCheck > takeoverInterval {
+                _ = try await session.query("SELECT 1")  // the lock lives as long as this session
+                lastSessionCheck = .now
+            }
+        }
+    }
+
+    /// Everything due on one ticket at `instant`.
+    func handle(_ ticketId: UUID, at instant: Date) async throws {
+        guard let set = try await agreements.current() else { return }
+        let tickets = commands.tickets
+        guard let ticket = TicketDecider.fold(try await tickets.events(of: ticketId)), ticket.isActive else { return }
+
+        if let lease = ticket.lease, !lease.isActive(at: instant) {
+            let expired = try await ignoringRefusal {
+                try await commands.execute(.expireLease, on: ticketId, by: .system, at: instant, then: { after in
+                    // Expired as often as the agreement allows: routed elsewhere, in the same append.
+                    guard let cause = set.reroutingCause(for: after) else { return nil }
+                    return (.route(set.route(after, load: try await queries.routingLoad(now: instant), at: instant), cause: cause), .system)
+                })
+            }
+            if expired != nil { leaseExpiries.increment() }
+        }
+        if ticket.status == .onHold, let until = ticket.hold?.until, until <= instant {
+            _ = try await ignoringRefusal { try await commands.execute(.resume, on: ticketId, by: .system, at: instant) }
+        }
+
+        let events = try await tickets.events(of: ticketId)
+        for clock in SLAClocks.compute(events: events, agreements: set, asOf: instant) where clock.stoppedAt == nil {
+            for alarm in clock.alarms where !alarm.recorded && alarm.at <= instant {
+                if let threshold = alarm.threshold {
+                    let outcome = try await ignoringRefusal {
+                        try await commands.execute(
+                            .recordSLAWarning(clockId: clock.id, threshold: threshold, dueAt: clock.dueAt ?? alarm.at),
+                            on: ticketId, by: .system, at: instant)
+                    }
+                    if outcome?.events.isEmpty == false { warnings.increment() }
+                } else {
+                    try await recordBreach(of: clock, dueAt: alarm.at, on: ticketId, set: set, at: instant)
+                }
+            }
+        }
+    }
+
+    /// Records a breach and applies the breach clause of the clock's agreement: a move to
+    /// another queue in the same append, then an escalation.
+    private func recordBreach(of clock: SLAClock, dueAt: Date, on ticketId: UUID, set: AgreementSet, at instant: Date) async throws {
+        var clause: BreachClause?
+        if case .assignment(_, let placement) = clock.level, let id = placement.agreementId,
+            let agreement = set.agreement(id: id, version: placement.agreementVersion ?? 1)
+        {
+            clause = agreement.breachClauses.first { $0.clock == clock.kind }
+        }
+        let outcome = try await ignoringRefusal {
+            try await commands.execute(.recordSLABreach(clockId: clock.id, dueAt: dueAt), on: ticketId, by: .system, at: instant, then: { after in
+                guard let queue = clause?.moveToQueue, after.assignment?.placement.queue != queue else { return nil }
+                let agreement = set.agreements.filter { $0.queues.contains(queue) && $0.isInForce(at: instant) }.max { $0.version < $1.version }
+                let placement = QueueAssignment(
+                    queue: queue, agreementId: agreement?.id, agreementVersion: agreement?.version, vendorId: agreement?.vendorId)
+                return (.reassign(placement, reason: "\(clock.id) breached; moved by the agreement's breach clause"), .system)
+            })
+        }
+        guard let outcome, !outcome.events.isEmpty else { return }
+        breaches.increment()
+        if clause?.escalate == true {
+            _ = try await ignoringRefusal {
+                try await commands.execute(.escalate(reason: "\(clock.id) breached (due \(dueAt.formatted(.iso8601)))"), on: ticketId, by: .system, at: instant)
+            }
+        }
+    }
+
+    /// Runs a command; the domain refusing it (the ticket moved on meanwhile) is not an error.
+    private func ignoringRefusal(_ body: () async throws -> TicketCommands.Outcome) async throws -> TicketCommands.Outcome? {
+        do {
+            return try await body()
+        } catch let refusal as TicketError {
+            logger.debug("deadline action refused: \(refusal)")
+            return nil
+        }
+    }
+}

@@ -1,0 +1,183 @@
+import BatonAgreementFiles
+import BatonDomain
+import BatonProjections
+import BatonServer
+import EventStore
+import Foundation
+import Logging
+import TestSupport
+import Testing
+
+/// The SLA watcher against a real database and the real clock, with tickets opened in the
+/// recent past so that their deadlines fall a few seconds into the test.
+@Suite("SLA watcher: breaches, warnings, lease expiries and holds, at the instant")
+struct SLAWatcherTests {
+    struct Fixture: Sendable {
+        let db: TestDatabase.Fresh
+        let opener: TicketOpener
+        let commands: TicketCommands
+        let changed: ChangeSignal
+        let agreements: AgreementCache
+        let queries: TicketQueries
+
+        func watcher() -> SLAWatcher {
+            var watcher = SLAWatcher(commands: commands, agreements: agreements, queries: queries, projectionsChanged: changed, logger: Logger(label: "test"))
+            watcher.takeoverInterval = .milliseconds(200)
+            return watcher
+        }
+
+        /// Opens a P1 help-desk ticket (Northwind's, around the clock) at `openedAt`.
+        func openP1(at openedAt: Date) async throws -> UUID {
+            let details = TicketDetails(
+                source: "portal", externalReference: nil, requester: "a@riverside.gov", site: "city-hall", department: nil,
+                category: .helpDesk, subcategory: nil, impact: .high, urgency: .high, subject: "Dispatch console down", description: "")
+            return try await opener.open(details, priority: nil, by: .ingest("portal"), at: openedAt).ticket.id
+        }
+
+        func events(_ id: UUID) async throws -> [RecordedEvent] {
+            try await db.eventStore.readStream(TicketStore.streamName(id))
+        }
+    }
+
+    /// The example agreements without the in-house desk, so help-desk work goes to Northwind
+    /// whatever the day and hour the test runs.
+    func withWatcherFixture(_ body: @Sendable (Fixture) async throws -> Void) async throws {
+        var set = try AgreementsFile.load(contentsOf: exampleAgreements)
+        set.agreements.removeAll { $0.id == "service-desk-ola" }
+        try await TestDatabase.withFresh(maximumConnections: 12) { db async throws in
+            let catalog = AgreementCatalog(store: db.eventStore)
+            _ = try await catalog.apply(set, actor: "admin:root", at: Date(timeIntervalSince1970: 1_767_225_600))
+            var runner = ProjectionRunner(projection: TicketsProjection(store: db.eventStore), store: db.eventStore, logger: Logger(label: "test"))
+            runner.pollInterval = .milliseconds(100)
+            let projecting = Task { [runner] in try await runner.run() }
+            defer { projecting.cancel() }
+            let changed = ChangeSignal()
+            let listener = await db.eventStore.listen(channels: [ProjectionRunner.notificationChannel], signalling: changed)
+            defer { listener.stop() }
+            let tickets = TicketStore(store: db.eventStore)
+            let agreements = AgreementCache(catalog: catalog)
+            let queries = TicketQueries(client: db.client)
+            try await body(Fixture(
+                db: db, opener: TicketOpener(tickets: tickets, agreements: agreements, queries: queries),
+                commands: TicketCommands(tickets: tickets), changed: changed, agreements: agreements, queries: queries))
+            projecting.cancel()
+            _ = await projecting.result
+        }
+    }
+
+    func waitFor(_ timeout: Duration = .seconds(15), _ condition: () async throws -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
+
+    @Test("a first-response breach is recorded at its due instant, with the agreement's escalation; warnings already passed are recorded once")
+    func breachAtDueInstant() async throws {
+        try await withWatcherFixture { fixture in
+            // P1 first response is 15 minutes (customer SLA and Northwind alike): due in 3 s.
+            let due = Date().addingTimeInterval(3)
+            let id = try await fixture.openP1(at: due.addingTimeInterval(-15 * 60))
+            let watching = Task { [w = fixture.watcher()] in try await w.run() }
+            defer { watching.cancel() }
+
+            #expect(try await waitFor { try await fixture.events(id).contains { $0.type == "TicketEscalated" } })
+            let events = try await fixture.events(id)
+            let breaches = events.filter { $0.type == "SLABreached" }
+            let breachedClocks = try breaches.map { try $0.decode(SLABreached.self).clockId }
+            #expect(Set(breachedClocks) == ["customer/first-response", "assignment-1/first-response"])
+            for breach in breaches {
+                let late = breach.recordedAt.timeIntervalSince(due)
+                #expect(late >= -0.01 && late < 1.5, "recorded \(late) s after the due instant")
+            }
+            // The warnings (50%, 75%, and Northwind's 90%) had passed: each recorded exactly once.
+            let warnings = try events.filter { $0.type == "SLAWarningReached" }.map { try $0.decode(SLAWarningReached.self) }
+            #expect(warnings.count == Set(warnings.map { "\($0.clockId)@\($0.threshold)" }).count)
+            #expect(Set(warnings.filter { $0.clockId == "assignment-1/first-response" }.map(\.threshold)) == [0.5, 0.75, 0.9])
+            #expect(events.filter { $0.type == "TicketEscalated" }.count == 1)
+
+            // A restart (another watcher taking over) records nothing again.
+            watching.cancel()
+            _ = await watching.result
+            let count = events.count
+            let again = Task { [w = fixture.watcher()] in try await w.run() }
+            try await Task.sleep(for: .seconds(1))
+            again.cancel()
+            _ = await again.result
+            #expect(try await fixture.events(id).count == count)
+        }
+    }
+
+    @Test("a resolution breach applies Northwind's clause: the ticket moves to the escalations queue in the same append")
+    func breachClauseMovesTicket() async throws {
+        try await withWatcherFixture { fixture in
+            // P1 resolution is 4 hours: due in 2 s (the first response breached long ago).
+            let due = Date().addingTimeInterval(2)
+            let id = try await fixture.openP1(at: due.addingTimeInterval(-4 * 3600))
+            let watching = Task { [w = fixture.watcher()] in try await w.run() }
+            defer { watching.cancel() }
+            #expect(try await waitFor {
+                try await fixture.events(id).contains { $0.type == "SLABreached" && (try? $0.decode(SLABreached.self).clockId) == "assignment-1/resolution" }
+            })
+            let events = try await fixture.events(id)
+            let breach = try #require(events.firstIndex { $0.type == "SLABreached" && (try? $0.decode(SLABreached.self).clockId) == "assignment-1/resolution" })
+            #expect(events[breach + 1].type == "TicketReassigned")
+            #expect(events[breach + 1].position == events[breach].position + 1)
+            let ticket = try #require(TicketDecider.fold(events.map(TicketStore.decode)))
+            #expect(ticket.assignment?.placement.queue == "service-desk-escalations")
+            #expect(ticket.assignment?.placement.vendorId == nil)
+        }
+    }
+
+    @Test("a deadline that passed while no watcher ran is handled once at start")
+    func passedWhileDown() async throws {
+        try await withWatcherFixture { fixture in
+            let id = try await fixture.openP1(at: Date().addingTimeInterval(-20 * 60))
+            // Let the projection see the ticket before any watcher runs.
+            #expect(try await waitFor { try await fixture.queries.upcomingDeadlines(limit: 10).contains { $0.ticketId == id } })
+            let first = Task { [w = fixture.watcher()] in try await w.run() }
+            #expect(try await waitFor { try await fixture.events(id).filter { $0.type == "SLABreached" }.count == 2 })
+            try await Task.sleep(for: .milliseconds(500))
+            first.cancel()
+            _ = await first.result
+            let second = Task { [w = fixture.watcher()] in try await w.run() }
+            try await Task.sleep(for: .seconds(1))
+            second.cancel()
+            _ = await second.result
+            let events = try await fixture.events(id)
+            #expect(events.filter { $0.type == "SLABreached" }.count == 2)
+            #expect(events.filter { $0.type == "TicketEscalated" }.count == 1)
+        }
+    }
+
+    @Test("an expired lease returns the ticket to its queue at the lease's end; a hold ends at its until-time")
+    func leaseAndHold() async throws {
+        try await withWatcherFixture { fixture in
+            let now = Date()
+            let leased = try await fixture.openP1(at: now)
+            let held = try await fixture.openP1(at: now)
+            let expiresAt = now.addingTimeInterval(2)
+            _ = try await fixture.commands.execute(.lease(until: expiresAt), on: leased, by: Actor(rawValue: "vendor:northwind")!, at: now)
+            _ = try await fixture.commands.execute(.accept, on: held, by: Actor(rawValue: "vendor:northwind")!, at: now)
+            let until = now.addingTimeInterval(2.5)
+            _ = try await fixture.commands.execute(.hold(.awaitingCustomer, until: until), on: held, by: Actor(rawValue: "vendor:northwind")!, at: now)
+            let watching = Task { [w = fixture.watcher()] in try await w.run() }
+            defer { watching.cancel() }
+
+            #expect(try await waitFor { try await fixture.events(leased).contains { $0.type == "LeaseExpired" } })
+            let expiry = try #require(try await fixture.events(leased).first { $0.type == "LeaseExpired" })
+            #expect(expiry.recordedAt >= expiresAt)
+            #expect(expiry.recordedAt.timeIntervalSince(expiresAt) < 1.0)
+            let ticket = try #require(TicketDecider.fold(try await fixture.events(leased).map(TicketStore.decode)))
+            #expect(ticket.lease == nil)
+            #expect(ticket.status == .queued)
+
+            #expect(try await waitFor { try await fixture.events(held).contains { $0.type == "TicketResumed" } })
+            let resumed = try #require(try await fixture.events(held).first { $0.type == "TicketResumed" })
+            #expect(resumed.actor == "system")
+            #expect(resumed.recordedAt >= until && resumed.recordedAt.timeIntervalSince(until) < 1.0)
+        }
+    }
+}
