@@ -1,6 +1,6 @@
 # Baton: the two set-up commands are `make run` and `make test`.
 SWIFT ?= swift
-BATOND_ARGS ?= --agreements deploy/examples/agreements.yaml
+BATOND_ARGS ?= --agreements deploy/examples/agreements.yaml --example-tokens
 
 .PHONY: setup build run test bench clean-data
 

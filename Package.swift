@@ -109,6 +109,7 @@ let package = Package(
                 "BatonAgreementFiles",
                 "BatonImport",
                 "BatonAPI",
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

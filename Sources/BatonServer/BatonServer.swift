@@ -25,13 +25,25 @@ public func runServer(
                 logger.info("agreements: \(change)")
             }
         }
+        var examples: [ExampleTokens.Issued] = []
+        if configuration.exampleTokens {
+            let vendors = Set(try await AgreementCatalog(store: database.eventStore).agreements().compactMap(\.vendorId)).sorted()
+            examples = try await ExampleTokens(tokens: TokenStore(client: database.client)).issue(vendors: vendors)
+        }
         // Long-polling lease requests wake when any replica's projector applies new events.
         let projectionsChanged = ChangeSignal()
         let listener = await database.eventStore.listen(channels: [ProjectionRunner.notificationChannel], signalling: projectionsChanged)
         defer { listener.stop() }
         let app = try buildApplication(
             client: database.client, host: configuration.host, port: configuration.port, logger: logger, metrics: metrics,
-            projectionsChanged: projectionsChanged, onServerRunning: onServerRunning)
+            projectionsChanged: projectionsChanged,
+            onServerRunning: { [examples] port in
+                if !examples.isEmpty {
+                    let text = ExampleTokens.describe(examples, address: "http://\(configuration.host):\(port)")
+                    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+                }
+                await onServerRunning(port)
+            })
         let projectors: [any Service] = Projections.all(store: database.eventStore).map {
             ProjectionRunner(projection: $0, store: database.eventStore, logger: logger)
         }

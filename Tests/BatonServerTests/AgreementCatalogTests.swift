@@ -95,3 +95,41 @@ struct AgreementCatalogTests {
         }
     }
 }
+
+@Suite("batond serve settings: flag, then environment, then file, then default")
+struct ServeSettingsTests {
+    func file(_ text: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("batond-\(UUID().uuidString).yaml").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test("each setting comes from the first source that gives it")
+    func precedence() throws {
+        let path = try file("port: 7000\nhost: 0.0.0.0\nmaxConnections: 20\nexampleTokens: true\n")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var flags = ServeSettings.Flags()
+        #expect(try ServeSettings.resolve(flags: flags, environment: [:], file: nil) == ServeSettings())
+        let fromFile = try ServeSettings.resolve(flags: flags, environment: [:], file: path)
+        #expect(fromFile.port == 7000 && fromFile.host == "0.0.0.0" && fromFile.maximumConnections == 20 && fromFile.exampleTokens)
+        let fromEnvironment = try ServeSettings.resolve(flags: flags, environment: ["BATON_PORT": "7100", "DATABASE_URL": "postgresql:///x"], file: path)
+        #expect(fromEnvironment.port == 7100 && fromEnvironment.host == "0.0.0.0" && fromEnvironment.databaseURL == "postgresql:///x")
+        flags.port = 7200
+        #expect(try ServeSettings.resolve(flags: flags, environment: ["BATON_PORT": "7100"], file: path).port == 7200)
+    }
+
+    @Test("a bad value names where it came from and what was expected")
+    func invalid() throws {
+        #expect(throws: ServeSettings.Invalid(source: "BATON_PORT", expected: "an integer")) {
+            try ServeSettings.resolve(flags: .init(), environment: ["BATON_PORT": "eighty"], file: nil)
+        }
+        let path = try file("prot: 80\n")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(throws: ServeSettings.Invalid.self) { try ServeSettings.resolve(flags: .init(), environment: [:], file: path) }
+        let typed = try file("port: \"80\"\n")
+        defer { try? FileManager.default.removeItem(atPath: typed) }
+        #expect(throws: ServeSettings.Invalid(source: "\(typed): port", expected: "an integer")) {
+            try ServeSettings.resolve(flags: .init(), environment: [:], file: typed)
+        }
+    }
+}

@@ -23,11 +23,14 @@ public struct ServerConfiguration: Sendable {
     /// Agreements to apply on start (new agreements and versions are recorded; the rest is
     /// left alone). Default none.
     public var agreements: AgreementSet?
+    /// Issue example tokens at start and print them (for trying Baton out). Default false.
+    public var exampleTokens: Bool
 
     public init(
         database: Database, host: String = "127.0.0.1", port: Int = 8080, migrateOnStart: Bool = true,
-        maximumConnections: Int = 10, agreements: AgreementSet? = nil
+        maximumConnections: Int = 10, agreements: AgreementSet? = nil, exampleTokens: Bool = false
     ) {
+        self.exampleTokens = exampleTokens
         self.agreements = agreements
         self.database = database
         self.host = host

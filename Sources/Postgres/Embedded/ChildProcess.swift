@@ -44,6 +44,9 @@ package final class ChildProcess: @unchecked Sendable {
         self.pid = pid
     }
 
+    /// What the program has written so far.
+    package var outputSoFar: String { (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "" }
+
     /// Sends `signal` to the program.
     package func signal(_ signal: Int32) { kill(pid, signal) }
 
