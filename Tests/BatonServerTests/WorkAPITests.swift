@@ -272,6 +272,40 @@ struct WorkAPITests {
         }
     }
 
+    @Test("the same Idempotency-Key with the same body answers as the first time; with another body it is a 422 and changes nothing")
+    func idempotencyKeyReuse() async throws {
+        try await withWorkAPI { client, fixture async throws in
+            let request: [String: Any] = ["requester": "a@b.c", "category": "help-desk", "site": "city-hall", "subject": "VPN drops"]
+            let first = try await client.execute(uri: "/v1/tickets", method: .post, headers: headers(fixture.ingest, key: "open-1"), body: try body(request)) { response throws in
+                #expect(response.status == .created)
+                return Self.number(try json(response.body))
+            }
+            try await client.execute(uri: "/v1/tickets", method: .post, headers: headers(fixture.ingest, key: "open-1"), body: try body(request)) { response throws in
+                #expect(response.status == .ok)
+                #expect(Self.number(try json(response.body)) == first)
+            }
+            var changed = request
+            changed["subject"] = "VPN drops every hour"
+            let head = try await fixture.db.eventStore.headPosition()
+            try await client.execute(uri: "/v1/tickets", method: .post, headers: headers(fixture.ingest, key: "open-1"), body: try body(changed)) { response throws in
+                #expect(response.status == .unprocessableContent)
+                #expect(try json(response.body)["code"] as? String == "idempotency-key-reused")
+            }
+            for (text, status) in [("On my way.", HTTPResponse.Status.ok), ("On my way.", .ok), ("Different words.", .unprocessableContent)] {
+                try await client.execute(
+                    uri: "/v1/tickets/\(first)/comments", method: .post, headers: headers(fixture.agent, key: "comment-1"), body: try body(["body": text])
+                ) { response throws in
+                    #expect(response.status == status, "\(text)")
+                }
+            }
+            let comments = try await fixture.db.eventStore.readStream(
+                TicketStore.streamName(try #require(try await TicketStore(store: fixture.db.eventStore).ticketId(number: first)))
+            ).filter { $0.type == "CommentAdded" }
+            #expect(comments.count == 1)
+            #expect(try await fixture.db.eventStore.headPosition() == head + 1)
+        }
+    }
+
     @Test("opening: auditors cannot, an ingest token cannot speak for another source, bad fields are named, nothing is recorded")
     func openingRefusals() async throws {
         try await withWorkAPI { client, fixture async throws in

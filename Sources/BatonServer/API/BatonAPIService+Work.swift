@@ -34,8 +34,10 @@ extension BatonAPIService {
                 subject: try Self.text(body.subject, "subject", max: 500), description: body.description ?? "",
                 channel: body.channel.flatMap { TicketChannel(rawValue: $0.rawValue) } ?? .api)
             let commandId = input.headers.idempotencyKey.map { Self.commandId(key: $0, principal: principal, scope: "open") }
+            let priority = body.priority.flatMap { Priority(rawValue: $0.rawValue) }
+            if let commandId { try await idempotency.claim(commandId, request: "\(details)|\(String(describing: priority))") }
             let opened = try await opener.open(
-                details, priority: body.priority.flatMap { Priority(rawValue: $0.rawValue) }, by: actor, at: now(), commandId: commandId)
+                details, priority: priority, by: actor, at: now(), commandId: commandId)
             let document = Components.Schemas.OpenedTicket(
                 ticket: Self.document(opened.ticket),
                 routing: Components.Schemas.Routing(

@@ -18,6 +18,7 @@ struct BatonAPIService: APIProtocol {
     let agreements: AgreementCache
     /// Moves on whenever a projection applies events (any replica's), for long polls.
     let projectionsChanged: ChangeSignal
+    let idempotency: IdempotencyKeys
     let leasesGranted = Counter(label: "baton_leases_granted")
     let logger: Logger
     let now: @Sendable () -> Date
@@ -201,6 +202,7 @@ struct BatonAPIService: APIProtocol {
             let instant = now()
             let command = try await makeCommand(instant, ticket)
             let commandId = key.map { Self.commandId(key: $0, principal: principal, ticketId: id, action: command.name) }
+            if let commandId { try await idempotency.claim(commandId, request: "\(command)") }
             let outcome = try await commands.execute(command, on: id, by: actor, at: instant, commandId: commandId, then: followUp)
             return .done(.init(body: .json(.init(
                 ticket: Self.document(outcome.ticket), events: outcome.events.map(\.event.typeName), repeated: outcome.isDuplicate))))

@@ -54,6 +54,8 @@ struct APIProblem: Error, Sendable {
                 ticketStatus: refusal.status?.rawValue, allowedActions: refusal.allowed.map(\.rawValue))
         case let reused as TicketCommands.CommandIdReused:
             return APIProblem(status: 422, code: "idempotency-key-reused", title: "Idempotency-Key already used", detail: "\(reused); send a new key for a new request")
+        case let mismatch as IdempotencyKeys.Mismatch:
+            return APIProblem(status: 422, code: "idempotency-key-reused", title: "Idempotency-Key already used", detail: mismatch.description)
         case let missing as TicketOpener.NoAgreements:
             return APIProblem(status: 503, code: "no-agreements", title: "No agreements in force", detail: missing.description)
         case is TicketQueries.InvalidCursor:

@@ -56,7 +56,8 @@ public func buildApplication(
     let api = BatonAPIService(
         tickets: tickets, commands: TicketCommands(tickets: tickets),
         opener: TicketOpener(tickets: tickets, agreements: agreements, queries: queries), queries: queries,
-        agreements: agreements, projectionsChanged: projectionsChanged, logger: logger, now: now)
+        agreements: agreements, projectionsChanged: projectionsChanged, idempotency: IdempotencyKeys(client: client),
+        logger: logger, now: now)
     try api.registerHandlers(on: router, configuration: .init(dateTranscoder: RFC3339DateTranscoder()))
     return Application(
         router: router,

@@ -1,0 +1,34 @@
+import Crypto
+import Foundation
+import Postgres
+
+/// Binds each Idempotency-Key (as its command id) to the request it first came with.
+public struct IdempotencyKeys: Sendable {
+    let client: PostgresClient
+
+    public init(client: PostgresClient) { self.client = client }
+
+    /// The key was used before for a different request: nothing was done.
+    public struct Mismatch: Error, CustomStringConvertible {
+        public var description: String {
+            "Idempotency-Key was already used with a different request; send a new key for a new request"
+        }
+    }
+
+    /// Records `request` for the command id, or checks it against the one recorded first.
+    ///
+    /// - Throws: ``Mismatch`` when the key came with a different request before.
+    public func claim(_ commandId: UUID, request: String) async throws {
+        let hash = PostgresBytes(Array(SHA256.hash(data: Array(request.utf8))))
+        let rows = try await client.query("""
+            WITH inserted AS (
+                INSERT INTO idempotency_keys (command_id, request_hash) VALUES (\(commandId), \(hash))
+                ON CONFLICT (command_id) DO NOTHING RETURNING request_hash
+            )
+            SELECT request_hash FROM inserted
+            UNION ALL SELECT request_hash FROM idempotency_keys WHERE command_id = \(commandId)
+            LIMIT 1
+            """)
+        guard let stored = try rows.first?.decode(PostgresBytes.self, at: 0), stored == hash else { throw Mismatch() }
+    }
+}
