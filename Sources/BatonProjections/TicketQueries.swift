@@ -228,3 +228,43 @@ extension TicketQueries {
             """).map { (try $0.decode(UUID.self, at: 0), try $0.decode(Date.self, at: 1)) }
     }
 }
+
+extension TicketQueries {
+    /// Whose change feed: which tickets' events it carries.
+    public enum FeedScope: Sendable, Equatable {
+        /// Every ticket (agents, admins, auditors).
+        case everything
+        /// The tickets in the vendor's queues, from the moment each entered them.
+        case vendor(String)
+        /// The tickets a source sent.
+        case source(String)
+    }
+
+    /// A page of a change feed: events after `position`, up to what the tickets projection
+    /// has applied (so whose ticket an event belongs to is always known), and the position
+    /// to resume after.
+    public func feed(after position: Int64, scope: FeedScope, limit: Int) async throws -> (events: [(event: RecordedEvent, number: Int64)], resumeAfter: Int64) {
+        let columns = RecordedEvent.columns.split(separator: ",").map { "e." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")
+        var vendor: String?
+        var source: String?
+        switch scope {
+        case .everything: break
+        case .vendor(let id): vendor = id
+        case .source(let name): source = name
+        }
+        return try await client.withConnection { connection in
+            let applied = try await connection.query("SELECT position FROM event_checkpoints WHERE name = 'tickets'").first?.decode(Int64.self, at: 0) ?? 0
+            let rows = try await connection.query("""
+                SELECT \(unescaped: columns), t.number FROM events e
+                JOIN rm_tickets t ON t.ticket_id = CAST(substr(e.stream, 8) AS uuid)
+                WHERE e.position > \(position) AND e.position <= \(applied) AND e.stream LIKE 'ticket-%'
+                  AND (\(vendor)::text IS NULL OR (t.vendor_id = \(vendor) AND e.position >= t.placed_position))
+                  AND (\(source)::text IS NULL OR t.source = \(source))
+                ORDER BY e.position LIMIT \(limit)
+                """)
+            let events = try rows.map { (try RecordedEvent(row: $0), try $0.decode(Int64.self, at: 15)) }
+            let resumeAfter = events.count == limit ? events.last!.0.position : max(position, applied)
+            return (events, resumeAfter)
+        }
+    }
+}

@@ -48,6 +48,7 @@ public final class TicketsProjection: Projection {
             if let ticket = TicketDecider.fold(history), let lastEvent = stream.last {
                 let computed = set.set.map { SLAClocks.compute(events: history, agreements: $0, asOf: lastEvent.occurredAt) } ?? []
                 rows.append(ticket, clocks: computed, history: history, updatedAt: lastEvent.occurredAt, position: lastEvent.position)
+                rows.placedPosition.append(stream.last { $0.type == TicketRouted.typeName || $0.type == TicketReassigned.typeName }?.position)
                 for clock in computed { clocks.append(clock, ticket: ticket) }
             }
             start = end
@@ -68,7 +69,7 @@ private struct TicketRows {
     var holdReason: [String?] = [], holdUntil: [Date?] = [], openedAt: [Date] = [], firstRespondedAt: [Date?] = []
     var resolvedAt: [Date?] = [], nextDueAt: [Date?] = [], nextWarningAt: [Date?] = [], breached: [Bool] = []
     var escalationLevel: [Int32] = [], version: [Int32] = [], updatedAt: [Date] = [], lastPosition: [Int64] = []
-    var nextDeadlineAt: [Date?] = []
+    var nextDeadlineAt: [Date?] = [], placedPosition: [Int64?] = []
 
     mutating func append(_ t: Ticket, clocks: [SLAClock], history: [Stamped<TicketEvent>], updatedAt: Date, position: Int64) {
         ticketId.append(t.id)
@@ -134,7 +135,7 @@ private struct TicketRows {
                 ticket_id, number, status, priority, category, site, department, subject, requester, source,
                 external_reference, queue, agreement_id, agreement_version, vendor_id, assignee, queued_at,
                 lease_holder, lease_expires_at, hold_reason, hold_until, opened_at, first_responded_at, resolved_at,
-                next_due_at, next_warning_at, breached, escalation_level, version, updated_at, last_position, next_deadline_at)
+                next_due_at, next_warning_at, breached, escalation_level, version, updated_at, last_position, next_deadline_at, placed_position)
             SELECT * FROM unnest(
                 \(ticketId)::uuid[], \(number)::bigint[], \(status)::text[], \(priority)::text[], \(category)::text[],
                 \(site)::text[], \(department)::text[], \(subject)::text[], \(requester)::text[], \(source)::text[],
@@ -143,7 +144,7 @@ private struct TicketRows {
                 \(leaseExpiresAt)::timestamptz[], \(holdReason)::text[], \(holdUntil)::timestamptz[], \(openedAt)::timestamptz[],
                 \(firstRespondedAt)::timestamptz[], \(resolvedAt)::timestamptz[], \(nextDueAt)::timestamptz[],
                 \(nextWarningAt)::timestamptz[], \(breached)::boolean[], \(escalationLevel)::integer[], \(version)::integer[],
-                \(updatedAt)::timestamptz[], \(lastPosition)::bigint[], \(nextDeadlineAt)::timestamptz[])
+                \(updatedAt)::timestamptz[], \(lastPosition)::bigint[], \(nextDeadlineAt)::timestamptz[], \(placedPosition)::bigint[])
             ON CONFLICT (ticket_id) DO UPDATE SET
                 status = EXCLUDED.status, priority = EXCLUDED.priority, category = EXCLUDED.category,
                 site = EXCLUDED.site, department = EXCLUDED.department, subject = EXCLUDED.subject,
@@ -155,7 +156,8 @@ private struct TicketRows {
                 first_responded_at = EXCLUDED.first_responded_at, resolved_at = EXCLUDED.resolved_at,
                 next_due_at = EXCLUDED.next_due_at, next_warning_at = EXCLUDED.next_warning_at, breached = EXCLUDED.breached,
                 escalation_level = EXCLUDED.escalation_level, version = EXCLUDED.version, updated_at = EXCLUDED.updated_at,
-                last_position = EXCLUDED.last_position, next_deadline_at = EXCLUDED.next_deadline_at
+                last_position = EXCLUDED.last_position, next_deadline_at = EXCLUDED.next_deadline_at,
+                placed_position = EXCLUDED.placed_position
             """)
     }
 }

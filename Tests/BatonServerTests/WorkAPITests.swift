@@ -306,6 +306,45 @@ struct WorkAPITests {
         }
     }
 
+    @Test("each caller's feed: agents see every ticket's events in log order; a vendor its own tickets from their placement; resumable")
+    func feed() async throws {
+        try await withWorkAPI { client, fixture async throws in
+            let northwindTicket = Self.number(try await open(client, fixture, reference: "F-1"))
+            try await client.execute(uri: "/v1/tickets", method: .post, headers: headers(fixture.ingest), body: try body([
+                "requester": "a@b.c", "category": "application-services", "subcategory": "permitting", "subject": "Permit portal down",
+            ])) { response throws in #expect(response.status == .created) }
+            try await fixture.settle()
+            func page(_ token: String, after: String? = nil) async throws -> (entries: [(String, String)], next: String, traces: Int) {
+                try await client.execute(uri: "/v1/feed" + (after.map { "?after=\($0)" } ?? ""), method: .get, headers: headers(token)) { response throws in
+                    #expect(response.status == .ok)
+                    let body = try json(response.body)
+                    let entries = body["entries"] as? [[String: Any]] ?? []
+                    let pairs = entries.map { ($0["number"] as? String ?? "", ($0["event"] as? [String: Any])?["type"] as? String ?? "") }
+                    let traces = entries.filter { (($0["event"] as? [String: Any])?["data"] as? [String: Any])?["trace"] != nil }.count
+                    return (pairs, body["nextCursor"] as? String ?? "", traces)
+                }
+            }
+            let all = try await page(fixture.agent)
+            #expect(all.entries.map(\.1) == ["TicketOpened", "TicketRouted", "TicketOpened", "TicketRouted"])
+            #expect(all.next == String(try await fixture.db.eventStore.headPosition()))
+            let mine = try await page(fixture.northwind)
+            #expect(mine.entries.map(\.0) == [northwindTicket])
+            #expect(mine.entries.map(\.1) == ["TicketRouted"])
+            #expect(mine.traces == 0)
+
+            try await client.execute(uri: "/v1/tickets/\(northwindTicket)/accept", method: .post, headers: headers(fixture.northwind)) { response throws in
+                #expect(response.status == .ok)
+            }
+            try await fixture.settle()
+            let next = try await page(fixture.northwind, after: mine.next)
+            #expect(next.entries.map(\.1) == ["TicketAccepted"])
+            #expect(try await page(fixture.northwind, after: next.next).entries.isEmpty)
+            try await client.execute(uri: "/v1/feed?after=yesterday", method: .get, headers: headers(fixture.agent)) { response throws in
+                #expect(response.status == .badRequest)
+            }
+        }
+    }
+
     @Test("opening: auditors cannot, an ingest token cannot speak for another source, bad fields are named, nothing is recorded")
     func openingRefusals() async throws {
         try await withWorkAPI { client, fixture async throws in

@@ -233,3 +233,41 @@ extension BatonAPIService {
         .map(Operations.ReassignTicket.Output.ok, Operations.ReassignTicket.Output.default)
     }
 }
+
+extension BatonAPIService {
+    // MARK: - Feed
+
+    func getFeed(_ input: Operations.GetFeed.Input) async throws -> Operations.GetFeed.Output {
+        await answering(Operations.GetFeed.Output.default) {
+            let principal = try caller()
+            var after: Int64 = 0
+            if let cursor = input.query.after {
+                guard let position = Int64(cursor), position >= 0 else { throw APIProblem.invalid("after", "the nextCursor of a previous page") }
+                after = position
+            }
+            let limit = input.query.limit ?? 100
+            guard (1...1000).contains(limit) else { throw APIProblem.invalid("limit", "an integer from 1 to 1000") }
+            let wait = input.query.wait ?? 0
+            guard (0...30).contains(wait) else { throw APIProblem.invalid("wait", "seconds from 0 to 30") }
+            let scope: TicketQueries.FeedScope
+            switch principal.role {
+            case .admin, .agent, .auditor: scope = .everything
+            case .vendor: scope = .vendor(principal.subject ?? "\u{0}")
+            case .ingest: scope = .source(principal.subject ?? "\u{0}")
+            }
+            let deadline = ContinuousClock.now + .seconds(wait)
+            while true {
+                let seen = projectionsChanged.generation
+                let page = try await queries.feed(after: after, scope: scope, limit: limit)
+                if !page.events.isEmpty || ContinuousClock.now >= deadline {
+                    let redact = principal.role == .vendor
+                    return .ok(.init(body: .json(.init(
+                        entries: try page.events.map { .init(number: TicketStore.formatNumber($0.number), event: try Self.document($0.event, redactingTrace: redact)) },
+                        nextCursor: String(page.resumeAfter)))))
+                }
+                after = page.resumeAfter
+                await projectionsChanged.wait(since: seen, timeout: deadline - ContinuousClock.now)
+            }
+        }
+    }
+}
