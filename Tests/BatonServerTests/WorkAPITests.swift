@@ -345,6 +345,46 @@ struct WorkAPITests {
         }
     }
 
+    @Test("an admin applies an agreements document over HTTP; a broken one is a 422 naming each problem and records nothing")
+    func applyAgreements() async throws {
+        try await withWorkAPI { client, fixture async throws in
+            let yaml = try String(contentsOf: exampleAgreements, encoding: .utf8)
+            var admin = headers(try await TokenStore(client: fixture.db.client).create(role: .admin, subject: "root", name: "root", createdBy: "test").token)
+            admin[.contentType] = "application/yaml"
+            try await client.execute(uri: "/v1/agreements", method: .put, headers: admin, body: ByteBuffer(string: yaml)) { response throws in
+                #expect(response.status == .ok, "\(String(buffer: response.body))")
+                let changes = try json(response.body)["changes"] as? [[String: Any]] ?? []
+                #expect(!changes.isEmpty && changes.allSatisfy { $0["action"] as? String == "unchanged" })
+            }
+            let head = try await fixture.db.eventStore.headPosition()
+            let broken = yaml.replacingOccurrences(of: "P1: { firstResponse: 15m, resolution: 4h }", with: "P1: { firstResponse: 15 minutes, resolution: 4h }")
+            try await client.execute(uri: "/v1/agreements", method: .put, headers: admin, body: ByteBuffer(string: broken)) { response throws in
+                #expect(response.status == .unprocessableContent)
+                let detail = try json(response.body)["detail"] as? String ?? ""
+                #expect(detail.contains("targets.P1.firstResponse"), "\(detail)")
+            }
+            var asJSON = admin
+            asJSON[.contentType] = "application/json"
+            try await client.execute(uri: "/v1/agreements", method: .put, headers: asJSON, body: ByteBuffer(string: #"{"defaultQueue": "front-desk"}"#)) { response throws in
+                #expect(response.status == .unprocessableContent)
+                #expect((try json(response.body)["detail"] as? String)?.contains("customerSLA") == true)
+            }
+            #expect(try await fixture.db.eventStore.headPosition() == head)
+            try await client.execute(
+                uri: "/v1/agreements", method: .put, headers: admin,
+                body: ByteBuffer(string: yaml.replacingOccurrences(of: "defaultQueue: service-desk", with: "defaultQueue: front-desk"))
+            ) { response throws in
+                let changes = try json(response.body)["changes"] as? [[String: Any]] ?? []
+                #expect(changes.filter { $0["action"] as? String != "unchanged" }.compactMap { $0["agreementId"] as? String } == ["(service policy)"])
+            }
+            var agent = headers(fixture.agent)
+            agent[.contentType] = "application/yaml"
+            try await client.execute(uri: "/v1/agreements", method: .put, headers: agent, body: ByteBuffer(string: yaml)) { response throws in
+                #expect(response.status == .forbidden)
+            }
+        }
+    }
+
     @Test("opening: auditors cannot, an ingest token cannot speak for another source, bad fields are named, nothing is recorded")
     func openingRefusals() async throws {
         try await withWorkAPI { client, fixture async throws in

@@ -1,4 +1,6 @@
 import BatonAPI
+import BatonAgreementFiles
+import OpenAPIRuntime
 import BatonDomain
 import BatonProjections
 import EventStore
@@ -268,6 +270,42 @@ extension BatonAPIService {
                 after = page.resumeAfter
                 await projectionsChanged.wait(since: seen, timeout: deadline - ContinuousClock.now)
             }
+        }
+    }
+}
+
+extension BatonAPIService {
+    // MARK: - Agreements
+
+    func applyAgreements(_ input: Operations.ApplyAgreements.Input) async throws -> Operations.ApplyAgreements.Output {
+        await answering(Operations.ApplyAgreements.Output.default) {
+            let principal = try caller()
+            guard principal.role == .admin, let actor = principal.actor else {
+                throw APIProblem.forbidden("only admins apply agreements")
+            }
+            let text: String
+            switch input.body {
+            case .yaml(let body):
+                do {
+                    text = try await String(collecting: body, upTo: 1 << 20)
+                } catch {
+                    throw APIProblem.invalid("body", "an agreements document of at most 1 MiB in UTF-8")
+                }
+            case .json(let object):
+                // JSON is YAML: one parser for both.
+                text = String(decoding: try JSONEncoder().encode(object), as: UTF8.self)
+            }
+            let set: AgreementSet
+            do {
+                set = try AgreementsFile.parse(text, file: "body")
+            } catch {
+                throw APIProblem(status: 422, code: "invalid-agreements", title: "The agreements document has problems", detail: "\(error)")
+            }
+            let changes = try await AgreementCatalog(store: tickets.store).apply(set, actor: actor.rawValue, at: now())
+            await agreements.invalidate()
+            return .ok(.init(body: .json(.init(changes: changes.map {
+                .init(agreementId: $0.agreementId, action: .init(rawValue: $0.action.rawValue) ?? .unchanged, versions: $0.versions)
+            }))))
         }
     }
 }
