@@ -385,6 +385,43 @@ struct WorkAPITests {
         }
     }
 
+    @Test("an NDJSON import answers every line in order; bad lines are rejected with the reason and the rest go through")
+    func ndjsonImport() async throws {
+        try await withWorkAPI { client, fixture async throws in
+            let long = String(repeating: "x", count: 70_000)
+            let lines = [
+                #"{"requester":"a@b.c","category":"help-desk","site":"city-hall","subject":"one","externalReference":"N-1"}"#,
+                #"{"requester":"a@b.c","category":"help-desk","subject":"#,
+                #"{"requester":"a@b.c","category":"plumbing","subject":"three"}"#,
+                "",
+                #"{"requester":"a@b.c","category":"help-desk","site":"city-hall","subject":"again","externalReference":"N-1"}"#,
+                #"{"requester":"a@b.c","category":"help-desk","subject":"\#(long)"}"#,
+                #"{"requester":"a@b.c","category":"wan-lan","subject":"   "}"#,
+                #"{"requester":"a@b.c","category":"application-services","subcategory":"permitting","subject":"last, no newline"}"#,
+            ]
+            var headers = headers(fixture.ingest)
+            headers[.contentType] = "application/x-ndjson"
+            let results = try await client.execute(
+                uri: "/v1/tickets/import", method: .post, headers: headers, body: ByteBuffer(string: lines.joined(separator: "\n"))
+            ) { response throws in
+                #expect(response.status == .ok)
+                return try String(buffer: response.body).split(separator: "\n").map {
+                    try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+                }
+            }
+            #expect(results.compactMap { $0["line"] as? Int } == [1, 2, 3, 5, 6, 7, 8])
+            #expect(results.compactMap { $0["status"] as? String } == ["accepted", "rejected", "rejected", "duplicate", "rejected", "rejected", "accepted"])
+            #expect(results[3]["number"] as? String == results[0]["number"] as? String)
+            #expect((results[2]["reason"] as? String)?.contains("category") == true)
+            #expect((results[4]["reason"] as? String)?.contains("longer than") == true)
+            #expect((results[5]["reason"] as? String)?.hasPrefix("subject") == true)
+            #expect(results[6]["queue"] as? String == "civicsoft-apps")
+            // Two tickets, two events each (opened and routed), besides the agreements.
+            let tickets = try await fixture.db.client.query("SELECT count(*) FROM ticket_index")[0].decode(Int64.self, at: 0)
+            #expect(tickets == 2)
+        }
+    }
+
     @Test("opening: auditors cannot, an ingest token cannot speak for another source, bad fields are named, nothing is recorded")
     func openingRefusals() async throws {
         try await withWorkAPI { client, fixture async throws in

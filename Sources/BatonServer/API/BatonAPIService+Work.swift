@@ -17,24 +17,7 @@ extension BatonAPIService {
             guard [.ingest, .agent, .admin].contains(principal.role), let actor = principal.actor else {
                 throw APIProblem.forbidden("tickets are opened by ingest sources, agents and admins")
             }
-            let source: String
-            switch (principal.role, body.source) {
-            case (.ingest, let given?) where given != principal.subject:
-                throw APIProblem.invalid("source", "this token's own source \(principal.subject ?? ""), or nothing")
-            case (.ingest, _): source = principal.subject ?? "api"
-            case (_, let given?): source = given
-            case (_, nil): source = "service-desk"
-            }
-            let details = TicketDetails(
-                source: source, externalReference: try Self.optionalText(body.externalReference, "externalReference", max: 200),
-                requester: try Self.text(body.requester, "requester", max: 200),
-                site: try Self.optionalText(body.site, "site", max: 100), department: try Self.optionalText(body.department, "department", max: 100),
-                category: TicketCategory(rawValue: body.category.rawValue) ?? .other,
-                subcategory: try Self.optionalText(body.subcategory, "subcategory", max: 100),
-                impact: body.impact.flatMap { Impact(rawValue: $0.rawValue) } ?? .medium,
-                urgency: body.urgency.flatMap { Urgency(rawValue: $0.rawValue) } ?? .medium,
-                subject: try Self.text(body.subject, "subject", max: 500), description: body.description ?? "",
-                channel: body.channel.flatMap { TicketChannel(rawValue: $0.rawValue) } ?? .api)
+            let details = try Self.details(body, for: principal)
             let commandId = input.headers.idempotencyKey.map { Self.commandId(key: $0, principal: principal, scope: "open") }
             let priority = body.priority.flatMap { Priority(rawValue: $0.rawValue) }
             if let commandId { try await idempotency.claim(commandId, request: "\(details)|\(String(describing: priority))") }
@@ -50,6 +33,29 @@ extension BatonAPIService {
                 clocks: opened.clocks.map(Self.document), duplicate: opened.isDuplicate)
             return opened.isDuplicate ? .ok(.init(body: .json(document))) : .created(.init(body: .json(document)))
         }
+    }
+
+    /// A ticket's details from an open request, for the caller (an ingest token speaks for its
+    /// own source only).
+    static func details(_ body: Components.Schemas.OpenTicketRequest, for principal: Principal) throws -> TicketDetails {
+        let source: String
+        switch (principal.role, body.source) {
+        case (.ingest, let given?) where given != principal.subject:
+            throw APIProblem.invalid("source", "this token's own source \(principal.subject ?? ""), or nothing")
+        case (.ingest, _): source = principal.subject ?? "api"
+        case (_, let given?): source = try text(given, "source", max: 100)
+        case (_, nil): source = "service-desk"
+        }
+        return TicketDetails(
+            source: source, externalReference: try optionalText(body.externalReference, "externalReference", max: 200),
+            requester: try text(body.requester, "requester", max: 200),
+            site: try optionalText(body.site, "site", max: 100), department: try optionalText(body.department, "department", max: 100),
+            category: TicketCategory(rawValue: body.category.rawValue) ?? .other,
+            subcategory: try optionalText(body.subcategory, "subcategory", max: 100),
+            impact: body.impact.flatMap { Impact(rawValue: $0.rawValue) } ?? .medium,
+            urgency: body.urgency.flatMap { Urgency(rawValue: $0.rawValue) } ?? .medium,
+            subject: try text(body.subject, "subject", max: 500), description: body.description ?? "",
+            channel: body.channel.flatMap { TicketChannel(rawValue: $0.rawValue) } ?? .api)
     }
 
     static func text(_ value: String, _ field: String, max: Int) throws -> String {
