@@ -22,6 +22,7 @@ test: setup
 bench: setup
 	$(SWIFT) run -c release baton-bench
 	$(SWIFT) run -c release baton-domain-bench
+	$(SWIFT) run -c release baton-api-bench
 
 # Deletes the embedded cluster's data (stop batond first).
 clean-data:

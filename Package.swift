@@ -141,6 +141,14 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "baton-api-bench",
+            dependencies: [
+                "BatonServer", "BatonProjections", "BatonAgreementFiles", "EventStore", "Postgres",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
             name: "baton-bench",
             dependencies: ["Postgres", "EventStore", "BatonSchema"]
         ),

@@ -24,7 +24,7 @@ func firstEvents(ticketId: UUID, number: String, reference: String, placement: Q
 /// Records a new ticket (in the service desk queue unless told otherwise) and returns its id.
 @discardableResult
 func recordTicket(_ tickets: TicketStore, reference: String = UUID().uuidString, placement: QueueAssignment = serviceDesk) async throws -> UUID {
-    let id = UUID()
+    let id = TicketStore.ticketId(source: "portal", externalReference: reference)
     let number = try await tickets.allocateNumber()
     _ = try await tickets.recordNewTicket(
         ticketId: id, number: number, source: "portal", externalReference: reference, openedAt: ticketOpenedAt,

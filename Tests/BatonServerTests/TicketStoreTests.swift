@@ -15,7 +15,7 @@ struct TicketStoreTests {
             let tickets = TicketStore(store: db.eventStore)
             let number = try await tickets.allocateNumber()
             #expect(number == "T-1000")
-            let id = UUID()
+            let id = TicketStore.ticketId(source: "portal", externalReference: "INC0000045")
             let events = try firstEvents(ticketId: id, number: number, reference: "INC0000045")
             let outcome = try await tickets.recordNewTicket(
                 ticketId: id, number: number, source: "portal", externalReference: "INC0000045", openedAt: opened, events: events)
@@ -39,7 +39,7 @@ struct TicketStoreTests {
                 for _ in 0..<8 {
                     group.addTask {
                         let number = try await tickets.allocateNumber()
-                        let id = UUID()
+                        let id = TicketStore.ticketId(source: "portal", externalReference: "INC0000062")
                         return try await tickets.recordNewTicket(
                             ticketId: id, number: number, source: "portal", externalReference: "INC0000062", openedAt: opened,
                             events: try firstEvents(ticketId: id, number: number, reference: "INC0000062"))

@@ -22,7 +22,7 @@ struct BatonCLITests {
         try await TestDatabase.withFresh { db async throws in
             // A ticket in the service desk queue, and an agent's token.
             let tickets = TicketStore(store: db.eventStore)
-            let id = UUID()
+            let id = TicketStore.ticketId(source: "portal", externalReference: "REQ-7")
             let number = try await tickets.allocateNumber()
             let details = TicketDetails(
                 source: "portal", externalReference: "REQ-7", requester: "jdoe@riverside.gov", site: "city-hall", department: "parks",

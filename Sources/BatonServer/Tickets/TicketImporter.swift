@@ -49,7 +49,7 @@ public struct TicketImporter: Sendable {
                 summary.alreadyImported += 1
                 continue
             }
-            let ticketId = UUID()
+            let ticketId = TicketStore.ticketId(source: mapping.source, externalReference: incident.number)
             let number = try await tickets.allocateNumber()
             let events: [Stamped<TicketEvent>]
             do {

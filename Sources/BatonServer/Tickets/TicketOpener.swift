@@ -11,11 +11,13 @@ public struct TicketOpener: Sendable {
     public let tickets: TicketStore
     public let agreements: AgreementCache
     public let queries: TicketQueries
+    let load: RoutingLoadCache
 
     public init(tickets: TicketStore, agreements: AgreementCache, queries: TicketQueries) {
         self.tickets = tickets
         self.agreements = agreements
         self.queries = queries
+        self.load = RoutingLoadCache(queries: queries)
     }
 
     /// What opening did.
@@ -45,13 +47,13 @@ public struct TicketOpener: Sendable {
             return try await existing(streamName: TicketStore.streamName(found.ticketId), at: now)
         }
         guard let set = try await agreements.current() else { throw NoAgreements() }
-        let ticketId = UUID()
+        let ticketId = TicketStore.newTicketId(source: details.source, externalReference: details.externalReference)
         let number = try await tickets.allocateNumber()
         let decider = set.ticketDecider
         var events = try decider.decide(
             .open(OpenTicket(ticketId: ticketId, number: number, details: details, priority: priority)), state: nil, by: actor, at: now)
         guard let opened = TicketDecider.fold(events) else { preconditionFailure("an opening must make a ticket") }
-        let decision = set.route(opened, load: try await queries.routingLoad(now: now), at: now)
+        let decision = set.route(opened, load: try await load.current(now: now), at: now)
         events += try decider.decide(.route(decision, cause: .opened), state: opened, by: .system, at: now)
         switch try await tickets.recordNewTicket(
             ticketId: ticketId, number: number, source: details.source, externalReference: details.externalReference,
@@ -134,5 +136,27 @@ public actor AgreementCache {
             let agreement = set.agreements.last(where: { $0.queues.contains(queue) })
         else { return 900 }
         return TimeInterval(agreement.leasing.leaseLength.seconds)
+    }
+}
+
+/// The queue load routing reads, counted from the read model at most once per `lifetime`:
+/// counting every open ticket for every new one would cost more than the opening itself.
+/// Caps are therefore enforced as of a moment ago (the read model itself trails the log by
+/// milliseconds), which a cap of tens or hundreds of tickets does not notice.
+actor RoutingLoadCache {
+    let queries: TicketQueries
+    let lifetime: Duration
+    private var cached: (load: RoutingLoad, at: ContinuousClock.Instant)?
+
+    init(queries: TicketQueries, lifetime: Duration = .milliseconds(250)) {
+        self.queries = queries
+        self.lifetime = lifetime
+    }
+
+    func current(now: Date) async throws -> RoutingLoad {
+        if let cached, ContinuousClock.now - cached.at < lifetime { return cached.load }
+        let load = try await queries.routingLoad(now: now)
+        cached = (load, .now)
+        return load
     }
 }

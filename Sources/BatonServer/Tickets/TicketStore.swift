@@ -1,5 +1,6 @@
 import BatonDomain
 import BatonProjections
+import Crypto
 import EventStore
 import Foundation
 import Postgres
@@ -48,7 +49,12 @@ public struct TicketStore: Sendable {
     /// The ticket with this number, if any.
     public func ticketId(number: String) async throws -> UUID? {
         guard let number = Self.parseNumber(number) else { return nil }
-        return try await store.client.query("SELECT ticket_id FROM ticket_index WHERE number = \(number)").first?.decode(UUID.self, at: 0)
+        // The index, else the read model (a ticket whose indexing was cut short by a crash).
+        return try await store.client.query("""
+            SELECT ticket_id FROM ticket_index WHERE number = \(number)
+            UNION ALL SELECT ticket_id FROM rm_tickets WHERE number = \(number)
+            LIMIT 1
+            """).first?.decode(UUID.self, at: 0)
     }
 
     /// What recording a new ticket did.
@@ -60,11 +66,27 @@ public struct TicketStore: Sendable {
         case repeatedCommand
     }
 
-    private struct RepeatedCommand: Error {}
+    /// The id of the ticket opened for an external ticket. The same source and reference
+    /// always give the same id, so two ingests of one external ticket race for one stream,
+    /// and the event store's no-stream check lets exactly one of them open it.
+    public static func ticketId(source: String, externalReference: String) -> UUID {
+        var bytes = Array(SHA256.hash(data: Array("baton-ticket\u{1f}\(source)\u{1f}\(externalReference)".utf8)).prefix(16))
+        bytes[6] = (bytes[6] & 0x0f) | 0x50  // name-based, version 5 layout
+        bytes[8] = (bytes[8] & 0x3f) | 0x80
+        return UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                           bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+    }
 
-    /// Records a new ticket: its number in the index and its first events, in one transaction.
+    /// The id for a new ticket: derived from its external reference when it has one, else new.
+    public static func newTicketId(source: String, externalReference: String?) -> UUID {
+        externalReference.map { ticketId(source: source, externalReference: $0) } ?? UUID()
+    }
+
+    /// Records a new ticket: its first events in one append (sharing the commit with other
+    /// appends), then its number in the index.
     ///
     /// - Parameters:
+    ///   - ticketId: from ``newTicketId(source:externalReference:)``.
     ///   - events: the ticket's first events, starting with `TicketOpened`.
     ///   - externalReference: the source's own id for the ticket; a second ticket with the
     ///     same source and reference is a duplicate and records nothing.
@@ -72,30 +94,44 @@ public struct TicketStore: Sendable {
         ticketId: UUID, number: String, source: String, externalReference: String?, openedAt: Date,
         events: [Stamped<TicketEvent>], commandId: UUID? = nil
     ) async throws -> RecordOutcome {
-        guard let parsed = Self.parseNumber(number) else {
-            preconditionFailure("ticket number \(number) was not made by allocateNumber()")
+        precondition(Self.parseNumber(number) != nil, "ticket number \(number) was not made by allocateNumber()")
+        if let externalReference {
+            precondition(ticketId == Self.ticketId(source: source, externalReference: externalReference),
+                         "a ticket with an external reference takes the id TicketStore.ticketId(source:externalReference:) gives")
         }
         let newEvents = try events.map(Self.newEvent)
+        let result: AppendResult
         do {
-            return try await store.client.withTransaction { connection in
-                let inserted = try await connection.execute("""
-                    INSERT INTO ticket_index (number, ticket_id, source, external_reference, opened_at)
-                    VALUES (\(parsed), \(ticketId), \(source), \(externalReference), \(openedAt))
-                    """)
-                precondition(inserted == 1)
-                let result = try await store.append(
-                    to: Self.streamName(ticketId), expectedVersion: .noStream, events: newEvents, commandId: commandId,
-                    on: connection)
-                // The command id opened a ticket before: roll the new number back out.
-                if result.isDuplicate { throw RepeatedCommand() }
-                return .recorded(result)
+            result = try await store.append(to: Self.streamName(ticketId), expectedVersion: .noStream, events: newEvents, commandId: commandId)
+        } catch is WrongExpectedVersion {
+            // Opened before: by a racing ingest of the same external ticket, or by this very
+            // ticket id. Make sure it is indexed (the first ingest may have stopped short).
+            let first = try await store.readStream(Self.streamName(ticketId), limit: 1)
+            guard let opened = try first.first.map(Self.decode), case .opened(let e) = opened.event else {
+                throw NotATicketStream(stream: Self.streamName(ticketId))
             }
-        } catch is RepeatedCommand {
-            return .repeatedCommand
-        } catch let error as PostgresError where error.sqlState == SQLState.uniqueViolation && error.constraint == "ticket_index_source_external_reference_key" {
-            guard let externalReference, let existing = try await existing(source: source, externalReference: externalReference) else { throw error }
-            return .duplicate(number: existing.number, ticketId: existing.ticketId)
+            try await index(number: e.number, ticketId: ticketId, source: e.details.source, externalReference: e.details.externalReference, openedAt: opened.occurredAt)
+            return .duplicate(number: e.number, ticketId: ticketId)
         }
+        if result.isDuplicate { return .repeatedCommand }
+        try await index(number: number, ticketId: ticketId, source: source, externalReference: externalReference, openedAt: openedAt)
+        return .recorded(result)
+    }
+
+    /// A ticket stream that does not start with `TicketOpened`.
+    public struct NotATicketStream: Error, CustomStringConvertible {
+        public var stream: String
+        public var description: String { "stream \(stream) does not start with TicketOpened" }
+    }
+
+    /// Enters a ticket in the number index (again, harmlessly, if it is there).
+    private func index(number: String, ticketId: UUID, source: String, externalReference: String?, openedAt: Date) async throws {
+        guard let parsed = Self.parseNumber(number) else { return }
+        try await store.client.execute("""
+            INSERT INTO ticket_index (number, ticket_id, source, external_reference, opened_at)
+            VALUES (\(parsed), \(ticketId), \(source), \(externalReference), \(openedAt))
+            ON CONFLICT DO NOTHING
+            """)
     }
 
     /// A ticket's events, decoded.

@@ -1,0 +1,203 @@
+// HTTP benchmarks of batond, run with `make bench` (release build), over loopback only.
+//
+// batond runs in this process, whole (HTTP, projections, SLA watcher), on a durable embedded
+// cluster (fsync on). Each figure is printed beside a baseline measured in the same run:
+//
+// - ingest: tickets opened per second by 32 concurrent HTTP clients (each ticket routed and
+//   appended with its two events), against raw single-row INSERTs by 32 tasks on the same
+//   cluster;
+// - leases: latency of POST /v1/leases with 20 concurrent vendor workers, p50 and p99;
+// - NDJSON import: resident memory while a large body streams through POST /v1/tickets/import.
+//
+// Sizes: BENCH_TICKETS (default 12,000), BENCH_LEASES (per worker, default 100),
+// BENCH_NDJSON_MB (default 100).
+import AsyncHTTPClient
+import BatonAgreementFiles
+import BatonProjections
+import BatonServer
+import EventStore
+import Foundation
+import Logging
+import NIOCore
+import Postgres
+
+let environment = ProcessInfo.processInfo.environment
+let ticketsToOpen = Int(environment["BENCH_TICKETS"] ?? "") ?? 12_000
+let leasesPerWorker = Int(environment["BENCH_LEASES"] ?? "") ?? 100
+let ndjsonMegabytes = Int(environment["BENCH_NDJSON_MB"] ?? "") ?? 100
+
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+
+/// Runs `total` operations over `workers` concurrent tasks; returns operations per second.
+func measure(workers: Int, total: Int, _ operation: @escaping @Sendable (_ worker: Int, _ index: Int) async throws -> Void) async throws -> Double {
+    let perWorker = total / workers
+    let start = ContinuousClock.now
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for worker in 0..<workers {
+            group.addTask { for index in 0..<perWorker { try await operation(worker, index) } }
+        }
+        try await group.waitForAll()
+    }
+    return Double(perWorker * workers) / seconds(ContinuousClock.now - start)
+}
+
+func residentMegabytes() -> Double {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+        let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "")
+    else { return 0 }
+    return kilobytes / 1024
+}
+
+let agreementsFile = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("deploy/examples/agreements.yaml")
+let directory = URL(fileURLWithPath: "/tmp/baton-api-bench-\(getpid())")
+try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+let cluster = EmbeddedPostgres(configuration: .init(dataDirectory: directory.appendingPathComponent("pg"), database: "bench"))
+print("Starting a durable embedded cluster (fsync on) in \(directory.path) …")
+try await cluster.start()
+
+var logger = Logger(label: "bench")
+logger.logLevel = .warning
+let admin = PostgresClient(configuration: .init(connectionString: cluster.connectionString, maximumConnections: 33))
+let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 40)))
+let port = ManagedAtomicPort()
+// The example agreements, without CivicSoft's monthly cap, so every benchmark ticket goes to
+// the one queue the lease workers take from.
+var agreementSet = try AgreementsFile.load(contentsOf: agreementsFile)
+for i in agreementSet.agreements.indices where agreementSet.agreements[i].id == "civicsoft-apps" {
+    agreementSet.agreements[i].caps = .init()
+}
+let server = Task { [agreementSet] in
+    try await runServer(
+        configuration: .init(
+            database: .url(cluster.connectionString), host: "127.0.0.1", port: 0, maximumConnections: 40,
+            agreements: agreementSet),
+        logger: logger
+    ) { bound in port.set(bound) }
+}
+
+do {
+    while port.value == 0 { try await Task.sleep(for: .milliseconds(50)) }
+    let base = "http://127.0.0.1:\(port.value)"
+    let tokens = TokenStore(client: admin)
+    let ingest = try await tokens.create(role: .ingest, subject: "portal", name: "bench ingest", createdBy: "bench").token
+    let vendor = try await tokens.create(role: .vendor, subject: "civicsoft", name: "bench civicsoft", createdBy: "bench").token
+
+    @Sendable func post(_ path: String, token: String, json: String) async throws -> (UInt, ByteBuffer) {
+        var request = HTTPClientRequest(url: base + path)
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: json))
+        let response = try await http.execute(request, timeout: .seconds(60))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        return (response.status.code, body)
+    }
+
+    // Ingest: raw INSERT baseline, then tickets over HTTP, both with 32 concurrent workers.
+    try await admin.execute("CREATE TABLE raw_inserts (id bigserial PRIMARY KEY, stream text NOT NULL, data json NOT NULL, created_at timestamptz NOT NULL)")
+    let payload = #"{"requester":"jdoe@riverside.gov","category":"application-services","subcategory":"permitting","subject":"Permit portal rejects uploads","description":"Since this morning every upload over 2 MB fails."}"#
+    let raw = try await measure(workers: 32, total: ticketsToOpen) { worker, _ in
+        try await admin.execute("INSERT INTO raw_inserts (stream, data, created_at) VALUES (\("raw-\(worker)"), \(PostgresRawJSON(bytes: Array(payload.utf8))), \(Date()))")
+    }
+    let opened = try await measure(workers: 32, total: ticketsToOpen) { _, _ in
+        let (status, body) = try await post("/v1/tickets", token: ingest, json: payload)
+        guard status == 201 else { throw BenchError("open answered \(status): \(String(buffer: body))") }
+    }
+    print("\nIngest over HTTP, 32 concurrent clients (each ticket routed, two events in one append)")
+    print("  tickets opened/s   \(String(format: "%8.0f", opened))   (goal: ≥ 3,000/s)")
+    print("  raw INSERTs/s      \(String(format: "%8.0f", raw))   (32 tasks, one row each, same cluster)")
+    print("  ratio              \(String(format: "%8.2f", opened / raw))×")
+
+    // Leases: 20 vendor workers take one ticket each per request from CivicSoft's queue.
+    let projections = ProjectionAdmin(store: EventStore(client: admin), projections: Projections.all(store: EventStore(client: admin)))
+    _ = try await projections.waitUntilApplied(try await EventStore(client: admin).headPosition(), timeout: .seconds(120))
+    let latencies = LatencyLog()
+    _ = try await measure(workers: 20, total: 20 * leasesPerWorker) { _, _ in
+        let start = ContinuousClock.now
+        let (status, body) = try await post("/v1/leases", token: vendor, json: #"{"max":1}"#)
+        let elapsed = ContinuousClock.now - start
+        guard status == 200, String(buffer: body).contains("\"number\"") else { throw BenchError("lease answered \(status): \(String(buffer: body))") }
+        latencies.add(seconds(elapsed) * 1000)
+    }
+    let sorted = latencies.sorted
+    func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+    print("\nLease latency, 20 concurrent vendor workers, one ticket per request (\(sorted.count) leases)")
+    print("  p50  \(String(format: "%6.1f", percentile(0.50))) ms")
+    print("  p99  \(String(format: "%6.1f", percentile(0.99))) ms   (goal: < 20 ms)")
+
+    // NDJSON import: memory while a large body streams through.
+    let description = String(repeating: "The permit portal times out on upload. ", count: 24)
+    let lineCount = ndjsonMegabytes * 1_048_576 / (description.utf8.count + 160)
+    let before = residentMegabytes()
+    let peak = PeakMemory()
+    let sampler = Task { while !Task.isCancelled { peak.observe(residentMegabytes()); try? await Task.sleep(for: .milliseconds(100)) } }
+    var request = HTTPClientRequest(url: base + "/v1/tickets/import")
+    request.method = .POST
+    request.headers.add(name: "Authorization", value: "Bearer \(ingest)")
+    request.headers.add(name: "Content-Type", value: "application/x-ndjson")
+    let lines = AsyncStream<ByteBuffer> { continuation in
+        Task {
+            var chunk = ""
+            for i in 0..<lineCount {
+                chunk += #"{"requester":"r\#(i)@riverside.gov","category":"help-desk","site":"city-hall","externalReference":"NDJ-\#(i)","subject":"Upload fails \#(i)","description":"\#(description)"}"#
+                chunk += "\n"
+                if chunk.utf8.count > 256 << 10 {
+                    continuation.yield(ByteBuffer(string: chunk))
+                    chunk = ""
+                }
+            }
+            continuation.yield(ByteBuffer(string: chunk))
+            continuation.finish()
+        }
+    }
+    request.body = .stream(lines, length: .unknown)
+    let start = ContinuousClock.now
+    let response = try await http.execute(request, timeout: .seconds(3600))
+    var accepted = 0
+    for try await buffer in response.body {
+        accepted += String(buffer: buffer).components(separatedBy: "\"accepted\"").count - 1
+    }
+    sampler.cancel()
+    let elapsed = seconds(ContinuousClock.now - start)
+    print("\nNDJSON import of \(ndjsonMegabytes) MB (\(lineCount) tickets) in one streamed request")
+    print("  accepted           \(accepted) in \(String(format: "%.0f", elapsed)) s (\(String(format: "%.0f", Double(accepted) / elapsed)) tickets/s)")
+    print("  resident memory    \(String(format: "%.0f", before)) MB before, \(String(format: "%.0f", peak.value)) MB at most during (server and client in one process)")
+} catch {
+    print("benchmark failed: \(error)")
+}
+server.cancel()
+_ = await server.result
+try await http.shutdown().get()
+await admin.shutdown()
+try await cluster.stop()
+try? FileManager.default.removeItem(at: directory)
+
+struct BenchError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+final class ManagedAtomicPort: @unchecked Sendable {
+    private let lock = NSLock()
+    private var port = 0
+    var value: Int { lock.withLock { port } }
+    func set(_ value: Int) { lock.withLock { port = value } }
+}
+
+final class LatencyLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [Double] = []
+    func add(_ value: Double) { lock.withLock { values.append(value) } }
+    var sorted: [Double] { lock.withLock { values.sorted() } }
+}
+
+final class PeakMemory: @unchecked Sendable {
+    private let lock = NSLock()
+    private var peak = 0.0
+    func observe(_ value: Double) { lock.withLock { peak = max(peak, value) } }
+    var value: Double { lock.withLock { peak } }
+}
