@@ -182,14 +182,23 @@ public struct TicketQueries: Sendable {
     /// caller's transaction; rows another transaction holds are skipped, so racing workers
     /// never get the same ticket.
     public func leaseCandidates(queues: [String], limit: Int, now: Date, on connection: PostgresConnection) async throws -> [TicketSummary] {
-        try await connection.query("""
-            SELECT \(unescaped: TicketSummary.columns) FROM rm_tickets
-            WHERE queue = ANY(\(queues)) AND status = 'queued'
-              AND (lease_expires_at IS NULL OR lease_expires_at <= \(now))
-            ORDER BY next_due_at NULLS LAST, priority, opened_at
-            LIMIT \(limit)
-            FOR UPDATE SKIP LOCKED
-            """).map(TicketSummary.init(row:))
+        // One query per queue, so each walks its queue's work-order index from the front
+        // instead of sorting the queue; then the most urgent of all.
+        var candidates: [TicketSummary] = []
+        for queue in queues {
+            candidates += try await connection.query("""
+                SELECT \(unescaped: TicketSummary.columns) FROM rm_tickets
+                WHERE queue = \(queue) AND status = 'queued'
+                  AND (lease_expires_at IS NULL OR lease_expires_at <= \(now))
+                ORDER BY next_due_at NULLS LAST, priority, opened_at
+                LIMIT \(limit)
+                FOR UPDATE SKIP LOCKED
+                """).map(TicketSummary.init(row:))
+        }
+        guard queues.count > 1 else { return candidates }
+        return Array(candidates.sorted {
+            ($0.nextDueAt ?? Self.noDue, $0.priority, $0.openedAt) < ($1.nextDueAt ?? Self.noDue, $1.priority, $1.openedAt)
+        }.prefix(limit))
     }
 
     /// How busy agreements and queues are now, for routing: open tickets per agreement and
@@ -266,5 +275,16 @@ extension TicketQueries {
             let resumeAfter = events.count == limit ? events.last!.0.position : max(position, applied)
             return (events, resumeAfter)
         }
+    }
+}
+
+extension TicketQueries {
+    /// Marks a ticket leased in the read model, for the lease path only (see
+    /// `leaseCandidates`): the row is locked by the caller's transaction, and the projection
+    /// later writes the same facts from the log.
+    public func markLeased(_ ticketId: UUID, holder: String, until: Date?, on connection: PostgresConnection) async throws {
+        _ = try await connection.execute("""
+            UPDATE rm_tickets SET lease_holder = \(holder), lease_expires_at = \(until) WHERE ticket_id = \(ticketId)
+            """)
     }
 }

@@ -114,7 +114,11 @@ do {
 
     // Leases: 20 vendor workers take one ticket each per request from CivicSoft's queue.
     let projections = ProjectionAdmin(store: EventStore(client: admin), projections: Projections.all(store: EventStore(client: admin)))
-    _ = try await projections.waitUntilApplied(try await EventStore(client: admin).headPosition(), timeout: .seconds(120))
+    let catchUp = ContinuousClock.now
+    let caughtUp = try await projections.waitUntilApplied(try await EventStore(client: admin).headPosition(), timeout: .seconds(300))
+    print("  (projections caught up: \(caughtUp), \(String(format: "%.1f", seconds(ContinuousClock.now - catchUp))) s after the last ticket)")
+    let queued = try await admin.query("SELECT queue || ':' || status || ':' || (lease_holder IS NULL)::text, count(*) FROM rm_tickets GROUP BY 1").map { "\(try $0.decode(String?.self, at: 0) ?? "-")=\(try $0.decode(Int64.self, at: 1))" }
+    print("  (tickets by queue: \(queued.joined(separator: ", ")))")
     let latencies = LatencyLog()
     _ = try await measure(workers: 20, total: 20 * leasesPerWorker) { _, _ in
         let start = ContinuousClock.now

@@ -158,11 +158,17 @@ extension BatonAPIService {
     /// Locks up to `max` candidates (skipping rows other requests hold) and leases each
     /// through its stream; a ticket that changed since the read model saw it is refused by
     /// the domain and skipped.
+    ///
+    /// A leased row is marked leased in the read model before its lock is released, so the
+    /// next worker skips it even before the projection has applied the lease; the
+    /// projection's fold of the log then overwrites the row with the same facts. The mark is
+    /// committed without waiting for the disk: if it were lost, the projection restores it.
     private func grantLeases(queues: [String], max: Int, seconds: Int?, actor: Actor) async throws -> [Ticket] {
         guard !queues.isEmpty else { return [] }
         return try await tickets.store.client.withTransaction { connection in
+            try await connection.executeScript("SET LOCAL synchronous_commit = off")
             let instant = now()
-            let candidates = try await queries.leaseCandidates(queues: queues, limit: max * 2, now: instant, on: connection)
+            let candidates = try await queries.leaseCandidates(queues: queues, limit: max + 8, now: instant, on: connection)
             var granted: [Ticket] = []
             for candidate in candidates where granted.count < max {
                 let length: TimeInterval
@@ -174,10 +180,11 @@ extension BatonAPIService {
                         require: { ticket in if ticket.lease?.isActive(at: instant) == true { throw AlreadyLeased() } },
                         then: { _ in nil })
                     granted.append(outcome.ticket)
+                    try await queries.markLeased(outcome.ticket.id, holder: actor.rawValue, until: outcome.ticket.lease?.expiresAt, on: connection)
                 } catch is TicketError {
                     continue  // leased, accepted or moved since the read model saw it
                 } catch is AlreadyLeased {
-                    continue  // leased, accepted or moved since the read model saw it
+                    continue
                 }
             }
             return granted
