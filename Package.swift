@@ -123,6 +123,7 @@ let package = Package(
             name: "batond",
             dependencies: [
                 "BatonServer",
+                "BatonProjections",
                 "BatonDomain",
                 "BatonAgreementFiles",
                 "BatonImport",
@@ -171,7 +172,7 @@ let package = Package(
         .testTarget(
             name: "BatonProjectionsTests",
             dependencies: [
-                "BatonProjections", "BatonServer", "TestSupport", "BatonAgreementFiles", "BatonDomain",
+                "BatonProjections", "BatonServer", "TestSupport", "BatonAgreementFiles", "BatonDomain", "BatonImport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),

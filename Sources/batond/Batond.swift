@@ -9,6 +9,6 @@ struct Batond: AsyncParsableCommand {
             Without DATABASE_URL, batond runs a private PostgreSQL cluster in the data \
             directory (default .baton/postgres), starting it when needed.
             """,
-        subcommands: [Serve.self, Migrate.self, Verify.self, Agreements.self, Tokens.self, Import.self],
+        subcommands: [Serve.self, Migrate.self, Verify.self, Agreements.self, Tokens.self, Import.self, ProjectionsCommand.self],
         defaultSubcommand: Serve.self)
 }

@@ -8,6 +8,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import Postgres
 import TestSupport
 import Testing
 
@@ -419,6 +420,112 @@ struct WorkAPITests {
             // Two tickets, two events each (opened and routed), besides the agreements.
             let tickets = try await fixture.db.client.query("SELECT count(*) FROM ticket_index")[0].decode(Int64.self, at: 0)
             #expect(tickets == 2)
+        }
+    }
+
+    @Test("an auditor's compliance report as JSON and as CSV; vendors see their own figures only")
+    func complianceReport() async throws {
+        try await withWorkAPI { client, fixture async throws in
+            let number = Self.number(try await open(client, fixture, reference: "R-1"))
+            for (path, payload) in [("accept", [String: Any]()), ("resolve", ["code": "fixed", "note": "done"])] {
+                try await client.execute(uri: "/v1/tickets/\(number)/\(path)", method: .post, headers: headers(fixture.northwind), body: try body(payload)) { response throws in
+                    #expect(response.status == .ok)
+                }
+            }
+            try await fixture.settle()
+            let rows = try await client.execute(uri: "/v1/reports/compliance?month=2026-03", method: .get, headers: headers(fixture.auditor)) { response throws in
+                #expect(response.status == .ok)
+                return try json(response.body)["rows"] as? [[String: Any]] ?? []
+            }
+            let northwind = rows.filter { $0["agreementId"] as? String == "northwind-helpdesk" }
+            #expect(Set(northwind.compactMap { $0["kind"] as? String }) == ["first-response", "resolution"])
+            #expect(northwind.allSatisfy { $0["ended"] as? Int == 1 && $0["met"] as? Int == 1 && $0["compliancePercent"] as? Double == 100 })
+            #expect(rows.contains { $0["agreementId"] as? String == "customer" })
+
+            var csvHeaders = headers(fixture.auditor)
+            csvHeaders[.accept] = "text/csv"
+            let csv = try await client.execute(uri: "/v1/reports/compliance?month=2026-03&groupBy=priority", method: .get, headers: csvHeaders) { response throws in
+                #expect(response.headers[.contentType]?.hasPrefix("text/csv") == true)
+                return String(buffer: response.body)
+            }
+            let lines = csv.split(separator: "\r\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+            #expect(lines.first?.prefix(4) == ["agreement", "vendor", "kind", "month"])
+            #expect(lines.dropFirst().allSatisfy { $0.count == lines[0].count })
+            #expect(lines.contains { $0[0] == "northwind-helpdesk" && $0[2] == "resolution" && $0[4] == "P3" && $0[7] == "1" })
+
+            try await client.execute(uri: "/v1/reports/compliance?month=2026-03&vendor=northwind", method: .get, headers: headers(fixture.prairie)) { response throws in
+                #expect(response.status == .forbidden)
+            }
+            try await client.execute(uri: "/v1/reports/compliance?month=2026-03", method: .get, headers: headers(fixture.prairie)) { response throws in
+                let rows = try json(response.body)["rows"] as? [[String: Any]] ?? []
+                #expect(rows.allSatisfy { $0["vendorId"] as? String == "prairie-networks" })
+            }
+            try await client.execute(uri: "/v1/reports/credits?month=2026-03", method: .get, headers: headers(fixture.auditor)) { response throws in
+                let rows = try json(response.body)["rows"] as? [[String: Any]] ?? []
+                let row = rows.first { $0["agreementId"] as? String == "northwind-helpdesk" }
+                #expect(row?["credit"] as? String == "0")
+                #expect(row?["monthlyFee"] as? String == "38500")
+            }
+            try await client.execute(uri: "/v1/reports/compliance?month=March", method: .get, headers: headers(fixture.auditor)) { response throws in
+                #expect(response.status == .badRequest)
+            }
+        }
+    }
+
+    @Test("a queue as it stood: a ticket routed, reassigned and resolved is in each queue exactly while it was there")
+    func queueAsOf() async throws {
+        try await withWorkAPI { client, fixture async throws in
+            let t0 = Self.sunday
+            let tickets = TicketStore(store: fixture.db.eventStore)
+            let opener = TicketOpener(
+                tickets: tickets, agreements: AgreementCache(catalog: AgreementCatalog(store: fixture.db.eventStore)),
+                queries: TicketQueries(client: fixture.db.client))
+            let details = TicketDetails(
+                source: "portal", externalReference: "Q-1", requester: "a@riverside.gov", site: "city-hall", department: nil,
+                category: .helpDesk, subcategory: nil, impact: .medium, urgency: .medium, subject: "Scanner offline", description: "")
+            let opened = try await opener.open(details, priority: nil, by: .ingest("portal"), at: t0)
+            let queue = try #require(opened.ticket.assignment?.placement.queue)
+            let commands = TicketCommands(tickets: tickets)
+            _ = try await commands.execute(.hold(.awaitingCustomer), on: opened.ticket.id, by: .agent("ada"), at: t0.addingTimeInterval(600))
+            _ = try await commands.execute(.resume, on: opened.ticket.id, by: .agent("ada"), at: t0.addingTimeInterval(1200))
+            _ = try await commands.execute(.reassign(QueueAssignment(queue: "service-desk"), reason: "on-site work"), on: opened.ticket.id, by: .agent("ada"), at: t0.addingTimeInterval(1800))
+            _ = try await commands.execute(.resolve(code: "fixed", note: "reseated the cable"), on: opened.ticket.id, by: .agent("ada"), at: t0.addingTimeInterval(3600))
+            func numbers(_ queue: String, _ offset: TimeInterval) async throws -> [String] {
+                let instant = t0.addingTimeInterval(offset).formatted(.iso8601)
+                return try await client.execute(uri: "/v1/queues/\(queue)?asOf=\(instant)", method: .get, headers: headers(fixture.auditor)) { response throws in
+                    #expect(response.status == .ok)
+                    return (try json(response.body)["tickets"] as? [[String: Any]] ?? []).compactMap { $0["number"] as? String }
+                }
+            }
+            let number = opened.ticket.number
+            #expect(try await numbers(queue, -60) == [])
+            #expect(try await numbers(queue, 60) == [number])
+            #expect(try await numbers(queue, 900) == [number])  // on hold, still in the queue
+            #expect(try await numbers(queue, 1900) == [])
+            #expect(try await numbers("service-desk", 1900) == [number])
+            #expect(try await numbers("service-desk", 3700) == [])
+            try await client.execute(uri: "/v1/tickets/\(number)?asOf=\(t0.addingTimeInterval(900).formatted(.iso8601))", method: .get, headers: headers(fixture.auditor)) { response throws in
+                let ticket = try json(response.body)
+                #expect(ticket["status"] as? String == "on-hold")
+                #expect(ticket["queue"] as? String == queue)
+            }
+        }
+    }
+
+    @Test("the baton_auditor role reads the read models and nothing else")
+    func auditorRole() async throws {
+        try await withWorkAPI { client, fixture async throws in
+            try await open(client, fixture)
+            try await fixture.settle()
+            try await fixture.db.client.withConnection { connection in
+                try await connection.executeScript("SET ROLE baton_auditor")
+                #expect(try await connection.query("SELECT count(*) FROM rm_tickets")[0].decode(Int64.self, at: 0) == 1)
+                #expect(try await connection.query("SELECT count(*) FROM rm_sla_clocks")[0].decode(Int64.self, at: 0) > 0)
+                for table in ["events", "api_tokens", "ticket_index"] {
+                    await #expect(throws: PostgresError.self) { _ = try await connection.query("SELECT 1 FROM \(unescaped: table) LIMIT 1") }
+                }
+                try await connection.executeScript("RESET ROLE")
+            }
         }
     }
 

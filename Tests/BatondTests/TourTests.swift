@@ -64,6 +64,19 @@ struct TourTests {
             #expect((history["events"] as? [[String: Any]])?.compactMap { $0["type"] as? String }
                 == ["TicketOpened", "TicketRouted", "TicketLeased", "TicketAccepted", "TicketResolved"])
 
+            // The read model's standing, and a rebuild while batond serves.
+            let standing = try await Batond.run(["projections", "status"], environment: ["DATABASE_URL": db.connectionString])
+            #expect(standing.status == 0)
+            #expect(standing.output.contains("tickets"), "\(standing.output)")
+            let rebuild = try await Batond.run(["projections", "rebuild", "tickets"], environment: ["DATABASE_URL": db.connectionString])
+            #expect(rebuild.status == 0, "\(rebuild.output)")
+            #expect(rebuild.output.contains("rebuilt tickets from"))
+            let (_, list) = try await request("GET", "\(base)/v1/tickets?state=resolved", token: agent)
+            #expect((list["tickets"] as? [[String: Any]])?.compactMap { $0["number"] as? String } == [number])
+            let unknown = try await Batond.run(["projections", "rebuild", "nonsense"], environment: ["DATABASE_URL": db.connectionString])
+            #expect(unknown.status != 0)
+            #expect(unknown.output.contains("no projection is called nonsense"))
+
             // A second start revokes the first start's tokens.
             server.signal(SIGTERM)
             _ = await server.wait()
