@@ -144,7 +144,7 @@ let package = Package(
         .executableTarget(
             name: "baton-api-bench",
             dependencies: [
-                "BatonServer", "BatonProjections", "BatonAgreementFiles", "EventStore", "Postgres",
+                "BatonServer", "BatonProjections", "BatonAgreementFiles", "BatonDomain", "EventStore", "Postgres",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ]

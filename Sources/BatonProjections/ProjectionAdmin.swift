@@ -77,7 +77,7 @@ public struct ProjectionAdmin: Sendable {
     /// keep serving, then swaps them in, in one transaction that also applies whatever was
     /// appended meanwhile and moves the live checkpoint. The live runner's next batch then
     /// finds its checkpoint moved, steps down and takes over again from the new position.
-    public func rebuild(_ name: String, batchSize: Int = 2_000) async throws -> RebuildSummary {
+    public func rebuild(_ name: String, batchSize: Int = 5_000) async throws -> RebuildSummary {
         guard let projection = projections.first(where: { $0.name == name }) else {
             throw UnknownProjection(name: name, known: projections.map(\.name))
         }

@@ -30,32 +30,66 @@ public final class TicketsProjection: Projection {
             set = (try await AgreementLog.agreementSet(upTo: last.position, on: connection), true)
             agreements.withLock { $0 = set }
         }
-        var touched: [String] = []
-        var seen = Set<String>()
-        for event in events where event.stream.hasPrefix(TicketEvents.streamPrefix) && seen.insert(event.stream).inserted {
-            touched.append(event.stream)
+        // Each touched ticket's whole stream up to the batch's end: from the batch itself when
+        // the batch holds it from its first event (most tickets, when catching up or
+        // rebuilding), else read from the log.
+        var inBatch: [String: [RecordedEvent]] = [:]
+        var order: [String] = []
+        for event in events where event.stream.hasPrefix(TicketEvents.streamPrefix) {
+            if inBatch[event.stream] == nil { order.append(event.stream) }
+            inBatch[event.stream, default: []].append(event)
         }
-        guard !touched.isEmpty else { return }
-        let recorded = try await store.readStreams(touched, upTo: last.position, on: connection)
+        guard !order.isEmpty else { return }
+        let partial = order.filter { inBatch[$0]?.first?.streamVersion != 1 }
+        for stream in partial { inBatch[stream] = [] }
+        for event in try await store.readStreams(partial, upTo: last.position, on: connection) {
+            inBatch[event.stream, default: []].append(event)
+        }
+        // Folding and clock arithmetic are pure: spread them over the cores.
+        let streams = order.map { inBatch[$0] ?? [] }
+        let agreementSet = set.set
+        let folded = try await withThrowingTaskGroup(of: (Int, [FoldedTicket]).self) { group in
+            let parts = Swift.max(1, Swift.min(ProcessInfo.processInfo.activeProcessorCount, streams.count / 32))
+            let size = (streams.count + parts - 1) / parts
+            for part in 0..<parts {
+                let slice = Array(streams[Swift.min(streams.count, part * size)..<Swift.min(streams.count, (part + 1) * size)])
+                group.addTask { (part, try slice.compactMap { try FoldedTicket(stream: $0, agreements: agreementSet) }) }
+            }
+            var results = [[FoldedTicket]](repeating: [], count: parts)
+            for try await (part, tickets) in group { results[part] = tickets }
+            return results.flatMap { $0 }
+        }
         var rows = TicketRows()
         var clocks = ClockRows()
-        var start = recorded.startIndex
-        while start < recorded.endIndex {
-            var end = start
-            while end < recorded.endIndex, recorded[end].stream == recorded[start].stream { end += 1 }
-            let stream = recorded[start..<end]
-            let history = try stream.map(TicketEvents.decode)
-            if let ticket = TicketDecider.fold(history), let lastEvent = stream.last {
-                let computed = set.set.map { SLAClocks.compute(events: history, agreements: $0, asOf: lastEvent.occurredAt) } ?? []
-                rows.append(ticket, clocks: computed, history: history, updatedAt: lastEvent.occurredAt, position: lastEvent.position)
-                rows.placedPosition.append(stream.last { $0.type == TicketRouted.typeName || $0.type == TicketReassigned.typeName }?.position)
-                for clock in computed { clocks.append(clock, ticket: ticket) }
-            }
-            start = end
+        for f in folded {
+            rows.append(f.ticket, clocks: f.clocks, history: f.history, updatedAt: f.updatedAt, position: f.position)
+            rows.placedPosition.append(f.placedPosition)
+            for clock in f.clocks { clocks.append(clock, ticket: f.ticket) }
         }
         try await rows.upsert(into: "rm_tickets\(suffix)", on: connection)
         _ = try await connection.execute("DELETE FROM \(unescaped: "rm_sla_clocks\(suffix)") WHERE ticket_id = ANY(\(rows.ticketId))")
         try await clocks.insert(into: "rm_sla_clocks\(suffix)", on: connection)
+    }
+}
+
+/// One ticket folded from its stream, with its clocks.
+private struct FoldedTicket: Sendable {
+    var ticket: Ticket
+    var history: [Stamped<TicketEvent>]
+    var clocks: [SLAClock]
+    var updatedAt: Date
+    var position: Int64
+    var placedPosition: Int64?
+
+    init?(stream: [RecordedEvent], agreements: AgreementSet?) throws {
+        let history = try stream.map(TicketEvents.decode)
+        guard let ticket = TicketDecider.fold(history), let last = stream.last else { return nil }
+        self.ticket = ticket
+        self.history = history
+        self.clocks = agreements.map { SLAClocks.compute(events: history, agreements: $0, asOf: last.occurredAt) } ?? []
+        self.updatedAt = last.occurredAt
+        self.position = last.position
+        self.placedPosition = stream.last { $0.type == TicketRouted.typeName || $0.type == TicketReassigned.typeName }?.position
     }
 }
 

@@ -12,6 +12,7 @@
 // Sizes: BENCH_TICKETS (default 12,000), BENCH_LEASES (per worker, default 100),
 // BENCH_NDJSON_MB (default 100).
 import AsyncHTTPClient
+import BatonDomain
 import BatonAgreementFiles
 import BatonProjections
 import BatonServer
@@ -25,6 +26,45 @@ let environment = ProcessInfo.processInfo.environment
 let ticketsToOpen = Int(environment["BENCH_TICKETS"] ?? "") ?? 12_000
 let leasesPerWorker = Int(environment["BENCH_LEASES"] ?? "") ?? 100
 let ndjsonMegabytes = Int(environment["BENCH_NDJSON_MB"] ?? "") ?? 100
+let rebuildTickets = Int(environment["BENCH_REBUILD_TICKETS"] ?? "") ?? 125_000
+/// 2025-11-01T00:00:00Z: the synthetic year runs from here.
+let yearStart = Date(timeIntervalSince1970: 1_761_955_200)
+
+/// Appends `tickets` synthetic ticket histories of eight events each (opened, routed to
+/// Northwind, leased, accepted, started, commented, resolved, closed), opened through a year,
+/// sixteen appends at a time.
+func syntheticYear(admin: PostgresClient, tickets: Int) async throws {
+    let store = EventStore(client: admin)
+    let placement = QueueAssignment(queue: "northwind-l1", agreementId: "northwind-helpdesk", agreementVersion: 1, vendorId: "northwind")
+    let vendor = Actor(rawValue: "vendor:northwind")!
+    let start = ContinuousClock.now
+    _ = try await measure(workers: 16, total: tickets) { worker, index in
+        let n = index * 16 + worker
+        let id = UUID()
+        let opened = yearStart.addingTimeInterval(Double(n) * (365 * 86_400 / Double(tickets)))
+        let priority = Priority.allCases[n % 5]
+        let details = TicketDetails(
+            source: "bench", externalReference: nil, requester: "r\(n)@riverside.gov", site: "city-hall", department: nil,
+            category: n % 2 == 0 ? .helpDesk : .desktopSupport, subcategory: nil, impact: .medium, urgency: .medium,
+            subject: "Synthetic ticket \(n)", description: "")
+        let minutes = Double(5 + n % 240)
+        let events: [Stamped<TicketEvent>] = [
+            Stamped(.opened(TicketOpened(ticketId: id, number: "T-\(9_000_000 + n)", details: details, priority: priority, prioritySource: "given")), at: opened, by: .ingest("bench")),
+            Stamped(.routed(TicketRouted(assignment: placement, cause: .opened, summary: "bench", trace: [])), at: opened, by: .system),
+            Stamped(.leased(TicketLeased(holder: vendor, expiresAt: opened.addingTimeInterval(1_800))), at: opened.addingTimeInterval(60), by: vendor),
+            Stamped(.accepted(TicketAccepted(assignee: vendor)), at: opened.addingTimeInterval(minutes * 6), by: vendor),
+            Stamped(.workStarted(WorkStarted()), at: opened.addingTimeInterval(minutes * 7), by: vendor),
+            Stamped(.commentAdded(CommentAdded(text: "on it", visibility: .internal)), at: opened.addingTimeInterval(minutes * 8), by: vendor),
+            Stamped(.resolved(TicketResolved(code: "fixed", note: "done")), at: opened.addingTimeInterval(minutes * 60), by: vendor),
+            Stamped(.closed(TicketClosed()), at: opened.addingTimeInterval(minutes * 60 + 86_400), by: .system),
+        ]
+        let newEvents = try events.map { e in
+            NewEvent(type: e.event.typeName, schemaVersion: e.event.schemaVersion, data: Array(try e.event.encodedData()), occurredAt: e.occurredAt, actor: e.actor.rawValue)
+        }
+        _ = try await store.append(to: "ticket-\(id.uuidString.lowercased())", expectedVersion: .noStream, events: newEvents)
+    }
+    print("\n(appended \(tickets * 8) synthetic events in \(String(format: "%.0f", seconds(ContinuousClock.now - start))) s)")
+}
 
 func seconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
@@ -170,6 +210,55 @@ do {
     print("\nNDJSON import of \(ndjsonMegabytes) MB (\(lineCount) tickets) in one streamed request")
     print("  accepted           \(accepted) in \(String(format: "%.0f", elapsed)) s (\(String(format: "%.0f", Double(accepted) / elapsed)) tickets/s)")
     print("  resident memory    \(String(format: "%.0f", before)) MB before, \(String(format: "%.0f", peak.value)) MB at most during (server and client in one process)")
+    // Steady state: projection lag while tickets arrive at 1,000/s over HTTP.
+    let lagSamples = LatencyLog()
+    let sampling = Task {
+        while !Task.isCancelled {
+            if let lag = try? await projections.status().first?.lagSeconds { lagSamples.add(lag * 1000) }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+    let steadySeconds = 10
+    let paced = ContinuousClock.now
+    _ = try await measure(workers: 32, total: 1_000 * steadySeconds) { worker, index in
+        // Each worker opens its share on a schedule: 1,000 tickets/s in all.
+        let due = paced + .microseconds(Int64((index * 32 + worker) * 1_000))
+        if due > .now { try await Task.sleep(until: due) }
+        let (status, body) = try await post("/v1/tickets", token: ingest, json: payload)
+        guard status == 201 else { throw BenchError("open answered \(status): \(String(buffer: body))") }
+    }
+    let achieved = Double(1_000 * steadySeconds) / seconds(ContinuousClock.now - paced)
+    sampling.cancel()
+    let lags = lagSamples.sorted
+    func lagPercentile(_ p: Double) -> Double { lags.isEmpty ? 0 : lags[min(lags.count - 1, Int(Double(lags.count) * p))] }
+    print("\nProjection lag while ingesting at \(String(format: "%.0f", achieved)) tickets/s over HTTP (\(lags.count) samples)")
+    print("  p50  \(String(format: "%6.1f", lagPercentile(0.5))) ms")
+    print("  p99  \(String(format: "%6.1f", lagPercentile(0.99))) ms   (goal: < 200 ms)")
+    print("  (as the age of the oldest event not yet applied)")
+
+    // Rebuild and compliance over a synthetic year: ~8 events per ticket.
+    try await syntheticYear(admin: admin, tickets: rebuildTickets)
+    let store = EventStore(client: admin)
+    let rebuilt = try await projections.rebuild("tickets")
+    print("\nRebuild of the tickets projection from position 0 (\(rebuilt.events) events, \(rebuildTickets) synthetic tickets + the above)")
+    print("  events/s  \(String(format: "%9.0f", rebuilt.eventsPerSecond))   (goal: ≥ 100,000/s)")
+    let head = try await store.headPosition()
+    var readBack = 0
+    let readStart = ContinuousClock.now
+    for try await batch in store.readAll(after: 0, batchSize: 5_000) { readBack += batch.count }
+    print("  baseline: reading and decoding the same log alone \(String(format: "%9.0f", Double(readBack) / seconds(ContinuousClock.now - readStart))) events/s (head \(head))")
+
+    let reports = ComplianceReports(client: admin)
+    var timings: [Double] = []
+    var rowCount = 0
+    for _ in 0..<5 {
+        let start = ContinuousClock.now
+        rowCount = try await reports.compliance(.init(from: yearStart, to: yearStart.addingTimeInterval(366 * 86_400), by: [.priority])).count
+        timings.append(seconds(ContinuousClock.now - start) * 1000)
+    }
+    let clocks = try await admin.query("SELECT count(*) FROM rm_sla_clocks")[0].decode(Int64.self, at: 0)
+    print("\nCompliance report over 12 months by priority (\(clocks) clocks, \(rowCount) rows), 5 runs")
+    print("  median \(String(format: "%6.1f", timings.sorted()[2])) ms   (goal: < 200 ms)")
 } catch {
     print("benchmark failed: \(error)")
 }
