@@ -59,6 +59,7 @@ let package = Package(
             dependencies: ["BatonDomain", .product(name: "Yams", package: "Yams")]
         ),
         .executableTarget(name: "baton-domain-bench", dependencies: ["BatonDomain"]),
+        .target(name: "BatonTerminal"),
         .target(
             name: "BatonAPI",
             dependencies: [.product(name: "OpenAPIRuntime", package: "swift-openapi-runtime")],
@@ -134,6 +135,7 @@ let package = Package(
             name: "baton",
             dependencies: [
                 "BatonAPI",
+                "BatonTerminal",
                 "BatonDomain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
@@ -167,6 +169,7 @@ let package = Package(
         ),
         .testTarget(name: "BatonAgreementFilesTests", dependencies: ["BatonAgreementFiles", "BatonDomain"]),
         .testTarget(name: "BatonImportTests", dependencies: ["BatonImport", "BatonDomain"]),
+        .testTarget(name: "BatonTerminalTests", dependencies: ["BatonTerminal"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "TestSupport"]),
         .testTarget(

@@ -78,7 +78,8 @@ extension BatonAPIService {
         return Components.Schemas.Clock(
             id: clock.id, kind: clock.kind == .firstResponse ? .firstResponse : .resolution, level: level,
             priority: clock.priority.rawValue, startedAt: clock.startedAt, dueAt: clock.dueAt ?? clock.projectedDueAt,
-            stoppedAt: clock.stoppedAt, status: .init(rawValue: clock.status.rawValue) ?? .running)
+            stoppedAt: clock.stoppedAt, status: .init(rawValue: clock.status.rawValue) ?? .running,
+            pausedMinutes: clock.pauses.reduce(0) { $0 + (($1.to ?? clock.asOf).timeIntervalSince($1.from)) } / 60)
     }
 
     // MARK: - Listing

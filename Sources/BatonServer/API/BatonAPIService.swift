@@ -73,7 +73,14 @@ struct BatonAPIService: APIProtocol {
         await answering(Operations.GetTicket.Output.default) {
             let principal = try caller()
             let (_, current, recorded) = try await visibleTicket(input.path.number, for: principal)
-            guard let asOf = input.query.asOf else { return .ok(.init(body: .json(Self.document(current)))) }
+            let set = try await agreements.current()
+            func withClocks(_ ticket: Ticket, asOf: Date) throws -> Components.Schemas.Ticket {
+                var document = Self.document(ticket)
+                let history = try recorded.filter { $0.occurredAt <= asOf }.map(TicketStore.decode)
+                document.clocks = set.map { SLAClocks.compute(events: history, agreements: $0, asOf: asOf).map(Self.document) }
+                return document
+            }
+            guard let asOf = input.query.asOf else { return .ok(.init(body: .json(try withClocks(current, asOf: now())))) }
             if principal.role == .vendor, let start = Self.currentPlacement(in: recorded), asOf < recorded[start].occurredAt {
                 throw APIProblem.ticketNotFound(input.path.number)  // before it was this vendor's
             }
@@ -81,7 +88,7 @@ struct BatonAPIService: APIProtocol {
             guard let then = TicketDecider.fold(history) else {
                 throw APIProblem(status: 404, code: "ticket-not-yet-opened", title: "No such ticket then", detail: "\(input.path.number) was opened after \(asOf.formatted(.iso8601))")
             }
-            return .ok(.init(body: .json(Self.document(then))))
+            return .ok(.init(body: .json(try withClocks(then, asOf: asOf))))
         }
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BatonAPI
+import BatonTerminal
 import Foundation
 
 struct Show: AsyncParsableCommand {
@@ -39,6 +40,25 @@ struct Show: AsyncParsableCommand {
             print("opened \(Timeline.format(ticket.openedAt)) by \(ticket.requester) via \(ticket.source)\(ticket.externalReference.map { " (\($0))" } ?? "")")
             if let holder = ticket.leaseHolder, let until = ticket.leaseExpiresAt { print("leased by \(holder) until \(Timeline.format(until))") }
             if let reason = ticket.holdReason { print("on hold: \(reason)") }
+            if let clocks = ticket.clocks, !clocks.isEmpty {
+                print("")
+                let terminal = connection.terminal
+                let now = moment ?? Date()
+                var table = Table(header: ["CLOCK", "PRI", "STATUS", "DUE", "LEFT", "PAUSED"])
+                for c in clocks {
+                    let left: Cell
+                    switch (c.status, c.dueAt) {
+                    case (.running, let due?), (.paused, let due?):
+                        left = Cell(relativeTime(due, now: now), due <= now ? .red : .green)
+                    case (.breached, _): left = Cell("breached", .red)
+                    case (.met, _): left = Cell("met", .green)
+                    default: left = Cell("-", .dim)
+                    }
+                    table.append([Cell(c.id), Cell(c.priority), Cell(c.status.rawValue), Cell(c.dueAt.map(Timeline.format) ?? "-"), left,
+                                  Cell((c.pausedMinutes ?? 0) > 0 ? minutes(c.pausedMinutes ?? 0) : "-")])
+                }
+                print(table.render(width: terminal.width, colour: terminal.colour), terminator: "")
+            }
             print("")
             Timeline.print(events)
         }

@@ -3,17 +3,23 @@ import BatonAPI
 import Foundation
 import HTTPTypes
 import AsyncHTTPClient
+import BatonTerminal
 import OpenAPIAsyncHTTPClient
 import OpenAPIRuntime
 
 /// Options every command that talks to batond shares.
 struct ConnectionOptions: ParsableArguments {
-    @Option(name: [.customShort("o"), .long], help: "Output: text or json.")
+    @Option(name: [.customShort("o"), .long], help: "Output: text, json or csv (csv for lists and reports).")
     var output: OutputFormat = .text
 
+    @Flag(name: .customLong("no-color"), help: "No colour, even on a terminal (as NO_COLOR does).")
+    var noColor = false
+
     enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-        case text, json
+        case text, json, csv
     }
+
+    var terminal: Terminal { Terminal.current(noColour: noColor) }
 
     /// A client for the configured server with the configured token.
     func client() throws -> Client {
