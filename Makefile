@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BATOND_ARGS ?= --agreements deploy/examples/agreements.yaml --example-tokens
 
-.PHONY: setup build run test bench clean-data
+.PHONY: fuzz setup build run test bench clean-data
 
 setup:
 	@scripts/setup.sh
@@ -23,6 +23,10 @@ bench: setup
 	$(SWIFT) run -c release baton-bench
 	$(SWIFT) run -c release baton-domain-bench
 	$(SWIFT) run -c release baton-api-bench
+
+# Fuzzes the API from its own openapi.yaml with schemathesis (installed with pip if missing).
+fuzz: setup
+	bash scripts/fuzz.sh
 
 # Deletes the embedded cluster's data (stop batond first).
 clean-data:

@@ -52,7 +52,7 @@ public func runServer(
             commands: TicketCommands(tickets: tickets), agreements: AgreementCache(catalog: AgreementCatalog(store: database.eventStore)),
             queries: TicketQueries(client: database.client), projectionsChanged: projectionsChanged, logger: logger)
         let services = ServiceGroup(
-            configuration: .init(services: [app, watcher] + projectors, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: [app, watcher, QueueDepthSampler(client: database.client, logger: logger)] + projectors, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await services.run()
         logger.info("batond stopped serving")
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 import Logging
 import Postgres
 
@@ -38,8 +39,18 @@ public final class EventStore: Sendable {
         to stream: String, expectedVersion: ExpectedVersion, events: [NewEvent], commandId: UUID? = nil
     ) async throws -> AppendResult {
         precondition(!events.isEmpty, "an append needs at least one event")
+        let start = ContinuousClock.now
+        defer { Self.appendDuration.recordNanoseconds(Self.nanoseconds(since: start)) }
         return try await batcher.submit(
             AppendRequest(stream: stream, expectedVersion: expectedVersion, events: events, commandId: commandId))
+    }
+
+    /// How long appends take, from the call to the commit (`baton_event_store_append_duration`).
+    static let appendDuration = Timer(label: "baton_event_store_append_duration")
+
+    static func nanoseconds(since start: ContinuousClock.Instant) -> Int64 {
+        let elapsed = ContinuousClock.now - start
+        return elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
     }
 
     /// Appends inside the caller's transaction on `connection`, so other writes can commit

@@ -23,7 +23,7 @@ struct Baton: AsyncParsableCommand {
             Login.self, Whoami.self, Queue.self, Next.self, Show.self, History.self, Watch.self, Open.self,
             Accept.self, Start.self, Comment.self, Hold.self, Resume.self, Release.self, Resolve.self, Reopen.self, Close.self,
             ChangePriority.self, Reassign.self, Escalate.self, Reject.self, Cancel.self,
-            Report.self, Verify.self, AgreementsCommand.self,
+            Report.self, Verify.self, AgreementsCommand.self, TokensCommand.self,
         ])
 }
 

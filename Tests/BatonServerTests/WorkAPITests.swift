@@ -529,6 +529,44 @@ struct WorkAPITests {
         }
     }
 
+    @Test("admins manage tokens over the API: the secret shown once, listed without it, revoked at once; others are refused")
+    func tokens() async throws {
+        try await withWorkAPI { client, fixture async throws in
+            let admin = headers(try await TokenStore(client: fixture.db.client).create(role: .admin, subject: "root", name: "root", createdBy: "test").token)
+            let created = try await client.execute(uri: "/v1/tokens", method: .post, headers: admin, body: try body(["role": "vendor", "subject": "civicsoft", "name": "CivicSoft integration"])) { response throws in
+                #expect(response.status == .created)
+                return try json(response.body)
+            }
+            let secret = try #require(created["token"] as? String)
+            let id = try #require((created["record"] as? [String: Any])?["id"] as? String)
+            try await client.execute(uri: "/v1/whoami", method: .get, headers: headers(secret)) { response throws in
+                #expect(try json(response.body)["actor"] as? String == "vendor:civicsoft")
+            }
+            try await client.execute(uri: "/v1/tokens?active=true", method: .get, headers: admin) { response throws in
+                let text = String(buffer: response.body)
+                #expect(text.contains("CivicSoft integration"))
+                #expect(!text.contains(secret))
+            }
+            try await client.execute(uri: "/v1/tokens/\(id.prefix(8))", method: .delete, headers: admin) { response throws in
+                #expect(response.status == .ok)
+                #expect(try json(response.body)["revokedAt"] is String)
+            }
+            try await client.execute(uri: "/v1/whoami", method: .get, headers: headers(secret)) { response throws in
+                #expect(response.status == .unauthorized)
+            }
+            try await client.execute(uri: "/v1/tokens", method: .post, headers: admin, body: try body(["role": "vendor", "name": "no vendor"])) { response throws in
+                #expect(response.status == .badRequest)
+                #expect((try json(response.body)["detail"] as? String)?.hasPrefix("subject") == true)
+            }
+            try await client.execute(uri: "/v1/tokens/00000000", method: .delete, headers: admin) { response throws in
+                #expect(response.status == .notFound)
+            }
+            try await client.execute(uri: "/v1/tokens", method: .get, headers: headers(fixture.agent)) { response throws in
+                #expect(response.status == .forbidden)
+            }
+        }
+    }
+
     @Test("opening: auditors cannot, an ingest token cannot speak for another source, bad fields are named, nothing is recorded")
     func openingRefusals() async throws {
         try await withWorkAPI { client, fixture async throws in

@@ -115,6 +115,14 @@ struct BatonCLIWorkTests {
             #expect(list.output.split(separator: "\n").contains { $0.hasPrefix("prairie-wan-lan") && $0.split(separator: " ").dropFirst().first == "2" })
             #expect(try await run(["verify"], as: auditor).output.contains("intact"))
 
+            // Tokens over the API, as batond tokens does them.
+            let made = try await run(["tokens", "create", "--role", "vendor", "--vendor", "civicsoft", "--name", "CivicSoft"], as: admin)
+            #expect(made.status == 0)
+            #expect(made.output.hasPrefix("baton_"))
+            let listed = try await run(["tokens", "list", "--active"], as: admin)
+            #expect(listed.output.contains("CivicSoft"))
+            #expect(!listed.output.contains(made.output.trimmingCharacters(in: .whitespacesAndNewlines)))
+
             // Errors: each with its exit code and one line that says what to do.
             let badState = try await run(["queue", "--state", "bogus"])
             #expect(badState.status == 2)

@@ -22,7 +22,7 @@ public enum TestDatabase {
     /// Creates a database, migrated to Baton's schema unless `migrated` is false, runs `body`
     /// with a client for it, and shuts the client down afterwards.
     public static func withFresh<Result>(
-        migrated: Bool = true, maximumConnections: Int = 4, leaseTimeout: Duration = .seconds(10),
+        migrated: Bool = true, maximumConnections: Int = 4, leaseTimeout: Duration = .seconds(60),
         _ body: (Fresh) async throws -> Result
     ) async throws -> Result {
         let server = try await TestServer.shared()
@@ -73,7 +73,9 @@ final class TestServer: Sendable {
     private init(connectionString: String, embeddedDirectory: URL?) {
         self.connectionString = connectionString
         self.embeddedDirectory = embeddedDirectory
-        admin = PostgresClient(configuration: .init(connectionString: connectionString, maximumConnections: 2))
+        // Every test creates its database through this pool, dozens at once when the suites
+        // start together on a busy machine: wait as long as that takes.
+        admin = PostgresClient(configuration: .init(connectionString: connectionString, maximumConnections: 2, leaseTimeout: .seconds(600)))
     }
 
     func connectionString(database: String) -> String {

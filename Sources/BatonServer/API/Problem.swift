@@ -54,6 +54,11 @@ struct APIProblem: Error, Sendable {
                 ticketStatus: refusal.status?.rawValue, allowedActions: refusal.allowed.map(\.rawValue))
         case let reused as TicketCommands.CommandIdReused:
             return APIProblem(status: 422, code: "idempotency-key-reused", title: "Idempotency-Key already used", detail: "\(reused); send a new key for a new request")
+        case let invalid as TokenStore.InvalidToken:
+            let missing = invalid.problem.hasPrefix("no token has an id")
+            return APIProblem(
+                status: missing ? 404 : 400, code: missing ? "token-not-found" : "invalid-request",
+                title: missing ? "No such token" : "Invalid request", detail: invalid.description)
         case let mismatch as IdempotencyKeys.Mismatch:
             return APIProblem(status: 422, code: "idempotency-key-reused", title: "Idempotency-Key already used", detail: mismatch.description)
         case let missing as TicketOpener.NoAgreements:

@@ -26,6 +26,7 @@ public func buildApplication(
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
     let router = Router()
+    router.add(middleware: RequestLogMiddleware())
     if let metrics {
         router.add(middleware: MetricsMiddleware())
         router.get("/metrics") { _, _ in
