@@ -115,6 +115,24 @@ struct BatonCLIWorkTests {
             #expect(list.output.split(separator: "\n").contains { $0.hasPrefix("prairie-wan-lan") && $0.split(separator: " ").dropFirst().first == "2" })
             #expect(try await run(["verify"], as: auditor).output.contains("intact"))
 
+            // A live view: redrawn when a new ticket arrives.
+            let watch = try ChildProcess(BatonCLITests.baton, ["watch", "service-desk"], environment: [
+                "XDG_CONFIG_HOME": home.path, "BATON_URL": server, "BATON_TOKEN": agent, "NO_COLOR": "1", "COLUMNS": "100",
+            ])
+            try await Task.sleep(for: .seconds(1))
+            let second = try await run(["open", "--category", "other", "--subject", "Projector in room 4 shows no signal", "--requester", "jdoe"])
+            let secondNumber = try #require(second.output.split(separator: " ").dropFirst().first.map(String.init))
+            for _ in 0..<50 where !watch.outputSoFar.contains(secondNumber) { try await Task.sleep(for: .milliseconds(100)) }
+            watch.signal(SIGINT)
+            let watched = await watch.wait().output
+            #expect(watched.contains("service-desk at "), "\(watched)")
+            #expect(watched.contains(secondNumber), "the view was not redrawn with the new ticket: \(watched)")
+
+            // Without a queue, an agent's list is the in-house queues.
+            let mine = try await run(["queue"])
+            #expect(mine.output.contains(secondNumber))
+            #expect(mine.output.split(separator: "\n").dropFirst().allSatisfy { $0.contains("service-desk") || $0.contains("infrastructure") })
+
             // Tokens over the API, as batond tokens does them.
             let made = try await run(["tokens", "create", "--role", "vendor", "--vendor", "civicsoft", "--name", "CivicSoft"], as: admin)
             #expect(made.status == 0)

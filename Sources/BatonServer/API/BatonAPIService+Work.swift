@@ -89,7 +89,7 @@ extension BatonAPIService {
             let principal = try caller()
             let query = input.query
             var filter = TicketQueries.Filter(
-                queues: query.queue.map { [$0] }, priorities: query.priority?.map(\.rawValue), breached: query.breached,
+                queues: query.queue.flatMap { $0.isEmpty ? nil : $0 }, priorities: query.priority?.map(\.rawValue), breached: query.breached,
                 dueBefore: query.dueBefore)
             if let states = query.state {
                 filter.statuses = states.flatMap { $0 == .open ? TicketQueries.openStatuses : [$0.rawValue] }

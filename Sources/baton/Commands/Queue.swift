@@ -9,7 +9,8 @@ struct Queue: AsyncParsableCommand {
         discussion: """
             Number, priority, status, age, SLA time left (green; amber past the first warning;
             red when breached or past due), holder and subject, fitted to the terminal's width.
-            Without a queue: every queue you can see.
+            Without a queue: an agent's in-house queues; a vendor's own queues; everything for
+            auditors.
 
             Examples:
               baton queue service-desk
@@ -19,7 +20,7 @@ struct Queue: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Argument(help: "The queue (default: every queue you can see).")
+    @Argument(help: "The queue (default: your queues).")
     var queue: String?
 
     @Option(help: "Only tickets in this state (repeatable): open, unassigned, queued, accepted, in-progress, on-hold, resolved, closed, cancelled. Default: open.")
@@ -59,11 +60,26 @@ struct Queue: AsyncParsableCommand {
         }
         guard (1...500).contains(limit) else { throw Failure(.usage, "--limit: \(limit) is not between 1 and 500") }
         let query = Operations.ListTickets.Input.Query(
-            queue: queue, state: states, priority: priorities.isEmpty ? nil : priorities, breached: breached ? true : nil,
+            queue: try await queues(), state: states, priority: priorities.isEmpty ? nil : priorities, breached: breached ? true : nil,
             mine: mine ? true : nil, limit: limit)
         switch try await connection.client().listTickets(query: query) {
         case .ok(let ok): return try ok.body.json.tickets
         case .default(let status, let problem): throw Failure(status: status, problem: try problem.body.applicationProblemJson)
+        }
+    }
+
+    /// The queue asked for; else, for agents and admins, the in-house queues (a vendor's
+    /// list is limited to its own queues by the server, an auditor's is everything).
+    func queues() async throws -> [String]? {
+        if let queue { return [queue] }
+        let client = try connection.client()
+        guard case .ok(let me) = try await client.whoami(), [.agent, .admin].contains(try me.body.json.role) else { return nil }
+        switch try await client.listAgreements() {
+        case .ok(let ok):
+            var queues: [String] = []
+            for a in try ok.body.json.agreements where a.kind == .inHouse && !queues.contains(a.queues.first ?? "") { queues += a.queues.filter { !queues.contains($0) } }
+            return queues.isEmpty ? nil : queues
+        case .default: return nil
         }
     }
 

@@ -15,9 +15,8 @@ struct Watch: AsyncParsableCommand {
 
     func run() async {
         await perform {
-            var list = Queue()
+            var list = try Queue.parse(queue.map { [$0] } ?? [])
             list.connection = connection
-            list.queue = queue
             let client = try connection.client()
             // Start the feed at its end: only what happens from now redraws.
             var cursor: String?
@@ -32,6 +31,7 @@ struct Watch: AsyncParsableCommand {
                         if terminal.colour { print("\u{1B}[2J\u{1B}[H", terminator: "") }
                         print("\(queue ?? "all queues") at \(Timeline.format(Date()))  (Ctrl-C to stop)\n")
                         try Queue.print(try await list.fetch(), format: .text, terminal: terminal, now: Date())
+                        fflush(nil)  // into a pipe or file too, before the next wait
                     }
                 case .default(let status, let problem):
                     throw Failure(status: status, problem: try problem.body.applicationProblemJson)
