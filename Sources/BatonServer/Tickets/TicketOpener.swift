@@ -139,7 +139,7 @@ public actor AgreementCache {
     }
 }
 
-/// The queue load routing reads, counted from the read model at most once per `lifetime`:
+/// The queue load routing reads, counted from the read model at most every two seconds:
 /// counting every open ticket for every new one would cost more than the opening itself.
 /// Caps are therefore enforced as of a moment ago (the read model itself trails the log by
 /// milliseconds), which a cap of tens or hundreds of tickets does not notice.
@@ -148,7 +148,7 @@ actor RoutingLoadCache {
     let lifetime: Duration
     private var cached: (load: RoutingLoad, at: ContinuousClock.Instant)?
 
-    init(queries: TicketQueries, lifetime: Duration = .milliseconds(250)) {
+    init(queries: TicketQueries, lifetime: Duration = .seconds(2)) {
         self.queries = queries
         self.lifetime = lifetime
     }
