@@ -90,7 +90,7 @@ public struct ComplianceReports: Sendable {
                 SELECT agreement, vendor_id, kind, to_char(due_at AT TIME ZONE 'UTC', 'YYYY-MM') AS month, priority, category, queue,
                        count(*) AS open_past_due
                 FROM clocks
-                WHERE stopped_at IS NULL AND due_at >= \(filter.from) AND due_at < \(filter.to) AND due_at < now()
+                WHERE stopped_at IS NULL AND status = 'running' AND due_at >= \(filter.from) AND due_at < \(filter.to) AND due_at < now()
                 GROUP BY 1, 2, 3, 4, 5, 6, 7
             )
             SELECT COALESCE(e.agreement, o.agreement), COALESCE(e.vendor_id, o.vendor_id), COALESCE(e.kind, o.kind),
@@ -210,7 +210,7 @@ public struct ComplianceReports: Sendable {
             SELECT t.number, c.clock_id, c.kind, COALESCE(c.agreement_id, 'customer'), c.vendor_id, c.priority, c.due_at, c.stopped_at
             FROM rm_sla_clocks c JOIN rm_tickets t USING (ticket_id)
             WHERE c.due_at >= \(from) AND c.due_at < \(to)
-              AND (c.status = 'breached' OR (c.stopped_at IS NULL AND c.due_at < now()))
+              AND (c.status = 'breached' OR (c.stopped_at IS NULL AND c.status = 'running' AND c.due_at < now()))
               AND (\(vendorId)::text IS NULL OR c.vendor_id = \(vendorId))
             ORDER BY c.due_at, t.number, c.clock_id
             """).map { row in

@@ -17,7 +17,9 @@ public final class TicketsProjection: Projection {
     public let tables = ["rm_tickets", "rm_sla_clocks"]
     let store: EventStore
     /// The agreement set as of the last batch; reloaded when a batch records agreement events.
-    private let agreements = Mutex<(set: AgreementSet?, loaded: Bool)>((nil, false))
+    /// Reloaded whenever a batch does not follow straight on from the last one this object
+    /// applied (another replica led meanwhile, a batch rolled back, a rebuild swapped tables).
+    private let agreements = Mutex<(set: AgreementSet?, loaded: Bool, lastApplied: Int64)>((nil, false, -1))
 
     public init(store: EventStore) {
         self.store = store
@@ -26,10 +28,12 @@ public final class TicketsProjection: Projection {
     public func apply(_ events: [RecordedEvent], on connection: PostgresConnection, suffix: String) async throws {
         guard let last = events.last else { return }
         var set = agreements.withLock { $0 }
-        if !set.loaded || events.contains(where: { AgreementLog.isAgreementStream($0.stream) }) {
-            set = (try await AgreementLog.agreementSet(upTo: last.position, on: connection), true)
-            agreements.withLock { $0 = set }
+        let continues = set.loaded && events.first.map { $0.position == set.lastApplied + 1 } == true && suffix.isEmpty
+        if !continues || events.contains(where: { AgreementLog.isAgreementStream($0.stream) }) {
+            set = (try await AgreementLog.agreementSet(upTo: last.position, on: connection), true, last.position)
         }
+        set.lastApplied = last.position
+        agreements.withLock { [set] in $0 = set }
         // Each touched ticket's whole stream up to the batch's end: from the batch itself when
         // the batch holds it from its first event (most tickets, when catching up or
         // rebuilding), else read from the log.

@@ -328,6 +328,11 @@ struct WorkAPITests {
             let all = try await page(fixture.agent)
             #expect(all.entries.map(\.1) == ["TicketOpened", "TicketRouted", "TicketOpened", "TicketRouted"])
             #expect(all.next == String(try await fixture.db.eventStore.headPosition()))
+            // An ingest source sees its own tickets, without routing traces.
+            let sent = try await page(fixture.ingest)
+            #expect(sent.entries.count == 4)
+            #expect(sent.traces == 0)
+            #expect(all.traces == 2)
             let mine = try await page(fixture.northwind)
             #expect(mine.entries.map(\.0) == [northwindTicket])
             #expect(mine.entries.map(\.1) == ["TicketRouted"])

@@ -157,6 +157,9 @@ extension BatonAPIService {
             for stream in candidates {
                 let history = try await tickets.store.readStream(stream).filter { $0.occurredAt <= asOf }.map(TicketStore.decode)
                 guard let ticket = TicketDecider.fold(history), ticket.isActive, ticket.assignment?.placement.queue == queue else { continue }
+                // A vendor sees its own tickets only, even in a queue name another agreement uses.
+                if principal.role == .vendor, ticket.assignment?.placement.vendorId != principal.subject { continue }
+                if principal.role == .ingest, ticket.details.source != principal.subject { continue }
                 open.append(ticket)
             }
             open.sort { ($0.priority, $0.openedAt, $0.number) < ($1.priority, $1.openedAt, $1.number) }

@@ -102,7 +102,8 @@ struct BatonAPIService: APIProtocol {
                 // no routing trace (which would name other vendors' agreements and caps).
                 recorded = Array(recorded[(Self.currentPlacement(in: recorded) ?? 0)...])
             }
-            let redact = principal.role == .vendor
+            // Routing traces name other agreements and their caps: not for vendors or sources.
+            let redact = principal.role == .vendor || principal.role == .ingest
             return .ok(.init(body: .json(.init(
                 events: try recorded.filter { $0.occurredAt <= until }.map { try Self.document($0, redactingTrace: redact) }))))
         }

@@ -77,7 +77,9 @@ struct Queue: AsyncParsableCommand {
         switch try await client.listAgreements() {
         case .ok(let ok):
             var queues: [String] = []
-            for a in try ok.body.json.agreements where a.kind == .inHouse && !queues.contains(a.queues.first ?? "") { queues += a.queues.filter { !queues.contains($0) } }
+            for a in try ok.body.json.agreements where a.kind == .inHouse {
+                for q in a.queues where !queues.contains(q) { queues.append(q) }
+            }
             return queues.isEmpty ? nil : queues
         case .default: return nil
         }

@@ -18,13 +18,20 @@ struct Watch: AsyncParsableCommand {
             var list = try Queue.parse(queue.map { [$0] } ?? [])
             list.connection = connection
             let client = try connection.client()
-            // Start the feed at its end: only what happens from now redraws.
+            // Skip to the feed's end without drawing: only what happens from now redraws.
             var cursor: String?
             while true {
-                switch try await client.getFeed(query: .init(after: cursor, limit: 1000, wait: cursor == nil ? 0 : 25)) {
+                guard case .ok(let ok) = try await client.getFeed(query: .init(after: cursor, limit: 1000, wait: 0)) else { break }
+                let page = try ok.body.json
+                cursor = page.nextCursor
+                if page.entries.count < 1000 { break }
+            }
+            var first = true
+            while true {
+                switch try await client.getFeed(query: .init(after: cursor, limit: 1000, wait: first ? 0 : 25)) {
                 case .ok(let ok):
                     let page = try ok.body.json
-                    let first = cursor == nil
+                    defer { first = false }
                     cursor = page.nextCursor
                     if first || !page.entries.isEmpty {
                         let terminal = connection.terminal
