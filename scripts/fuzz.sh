@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes batond's API from its own openapi.yaml with schemathesis (PyPI): every operation,
 # as the example admin, against a throw-away embedded cluster. It fails on any 5xx and on
-# any answer that does not match the document.
+# any answer that does not match the document. Long polls (`wait` up to 30 s) are given 40 s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,4 +28,5 @@ token="$(awk '/^  admin admin/ {print $NF}' "$work/batond.log")"
 schemathesis run "http://127.0.0.1:$port/openapi.yaml" \
     --header "Authorization: Bearer $token" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
+    --request-timeout 40 \
     --max-examples "${FUZZ_EXAMPLES:-50}" "$@"
