@@ -19,6 +19,17 @@ public enum AgreementLog {
     /// The policy and agreements as recorded up to `position` (inclusive); nil when no
     /// policy has been recorded yet.
     public static func agreementSet(upTo position: Int64 = .max, on connection: PostgresConnection) async throws -> AgreementSet? {
+        let (policy, agreements) = try await read(upTo: position, on: connection)
+        return policy.map { AgreementSet(policy: $0, agreements: agreements) }
+    }
+
+    /// Every recorded agreement version up to `position`, ordered by id then version.
+    public static func agreements(upTo position: Int64 = .max, on connection: PostgresConnection) async throws -> [Agreement] {
+        try await read(upTo: position, on: connection).agreements
+    }
+
+    /// The policy recorded last and every agreement version, in one read of their streams.
+    private static func read(upTo position: Int64, on connection: PostgresConnection) async throws -> (policy: ServicePolicySet?, agreements: [Agreement]) {
         let recorded = try await connection.query("""
             SELECT \(unescaped: RecordedEvent.columns) FROM events
             WHERE (stream = \(policyStream) OR stream LIKE 'agreement-%') AND position <= \(position)
@@ -38,9 +49,8 @@ public enum AgreementLog {
                 byStream.append((event.stream, [decoded]))
             }
         }
-        guard let policy else { return nil }
         let agreements = byStream.flatMap { AgreementEvent.versions(from: $0.1) }.sorted { ($0.id, $0.version) < ($1.id, $1.version) }
-        return AgreementSet(policy: policy, agreements: agreements)
+        return (policy, agreements)
     }
 }
 

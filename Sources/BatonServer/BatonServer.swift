@@ -36,7 +36,7 @@ public func runServer(
         defer { listener.stop() }
         let app = try buildApplication(
             client: database.client, host: configuration.host, port: configuration.port, logger: logger, metrics: metrics,
-            projectionsChanged: projectionsChanged,
+            projectionsChanged: projectionsChanged, eventStore: database.eventStore,
             onServerRunning: { [examples] port in
                 if !examples.isEmpty {
                     let text = ExampleTokens.describe(examples, address: "http://\(configuration.host):\(port)")

@@ -52,8 +52,7 @@ func perform(_ step: Step, ticketIds: [UUID], commands: TicketCommands, agreemen
     }
     do {
         _ = try await commands.execute(command, on: ticketIds[step.ticket], by: agent, at: now, then: { ticket in
-            guard let cause = agreements.reroutingCause(for: ticket) else { return nil }
-            return (.route(agreements.route(ticket, load: .none, at: now), cause: cause), .system)
+            agreements.rerouteCommand(for: ticket, load: .none, at: now).map { ($0, .system) }
         })
     } catch is TicketError {
         // refused: nothing appended

@@ -33,6 +33,22 @@ public struct AgreementSet: Codable, Sendable, Hashable {
     /// A ticket decider configured with this set's priority matrix.
     public var ticketDecider: TicketDecider { TicketDecider(configuration: .init(priorityMatrix: priorityMatrix)) }
 
+    /// The command that routes `ticket` again, if it should be: after a rejection, or when
+    /// its leases expired as often as its agreement allows. Nil when it stays where it is.
+    public func rerouteCommand(for ticket: Ticket, load: RoutingLoad, at instant: Date) -> TicketCommand? {
+        guard let cause = reroutingCause(for: ticket) else { return nil }
+        return .route(route(ticket, load: load, at: instant), cause: cause)
+    }
+
+    /// The placement for moving a ticket into `queue` by hand or by a breach clause: under the
+    /// latest version in force of the agreement that serves the queue, so the new assignment's
+    /// clocks have terms; nil when no agreement serves it and it is not the default queue.
+    public func placement(inQueue queue: String, at instant: Date) -> QueueAssignment? {
+        let agreement = agreements.filter { $0.queues.contains(queue) && $0.isInForce(at: instant) }.max { $0.version < $1.version }
+        guard agreement != nil || queue == defaultQueue else { return nil }
+        return QueueAssignment(queue: queue, agreementId: agreement?.id, agreementVersion: agreement?.version, vendorId: agreement?.vendorId)
+    }
+
     /// Why `ticket` should be (re-)routed now, or nil: it is unassigned (new or rejected), or
     /// its leases under the current agreement expired as often as that agreement allows.
     public func reroutingCause(for ticket: Ticket) -> RoutingCause? {

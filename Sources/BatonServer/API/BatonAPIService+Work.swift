@@ -225,10 +225,9 @@ extension BatonAPIService {
             { _, _ in .reject(reason: try Self.reason(body.reason)) },
             then: { [agreements, queries, now] ticket in
                 // Routed again at once; routing skips the agreement that rejected it.
-                guard let set = try await agreements.current(), let cause = set.reroutingCause(for: ticket) else { return nil }
+                guard let set = try await agreements.current() else { return nil }
                 let instant = now()
-                let decision = set.route(ticket, load: try await queries.routingLoad(now: instant), at: instant)
-                return (.route(decision, cause: cause), .system)
+                return set.rerouteCommand(for: ticket, load: try await queries.routingLoad(now: instant), at: instant).map { ($0, .system) }
             }
         )
         .map(Operations.RejectTicket.Output.ok, Operations.RejectTicket.Output.default)
@@ -242,13 +241,9 @@ extension BatonAPIService {
             }
             let queue = try Self.text(body.queue, "queue", max: 100)
             guard let set = try await agreements.current() else { throw TicketOpener.NoAgreements() }
-            // The queue's agreement in force now, so the new assignment's clocks have terms.
-            let agreement = set.agreements.filter { $0.queues.contains(queue) && $0.isInForce(at: Date()) }.max { $0.version < $1.version }
-            guard agreement != nil || queue == set.defaultQueue else {
+            guard let placement = set.placement(inQueue: queue, at: now()) else {
                 throw APIProblem.invalid("queue", "a queue of an agreement in force or \(set.defaultQueue)")
             }
-            let placement = QueueAssignment(
-                queue: queue, agreementId: agreement?.id, agreementVersion: agreement?.version, vendorId: agreement?.vendorId)
             return .reassign(placement, reason: try Self.reason(body.reason))
         }
         .map(Operations.ReassignTicket.Output.ok, Operations.ReassignTicket.Output.default)

@@ -129,14 +129,7 @@ public struct AgreementCatalog: Sendable {
 
     /// Every stored version of every agreement, ordered by id then version.
     public func agreements() async throws -> [Agreement] {
-        let streams = try await store.client.query("""
-            SELECT stream FROM event_streams WHERE stream LIKE 'agreement-%' ORDER BY stream
-            """).map { try $0.decode(String.self, at: 0) }
-        var all: [Agreement] = []
-        for stream in streams {
-            all += AgreementEvent.versions(from: try await read(stream: stream).events)
-        }
-        return all.sorted { ($0.id, $0.version) < ($1.id, $1.version) }
+        try await store.client.withConnection { try await AgreementLog.agreements(on: $0) }
     }
 
     private func read(stream: String) async throws -> (events: [AgreementEvent], version: Int64?) {

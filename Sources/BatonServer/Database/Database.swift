@@ -6,9 +6,18 @@ import Postgres
 /// batond's open database: a connection pool, and the embedded cluster when batond runs one.
 public struct Database: Sendable {
     public let client: PostgresClient
+    /// The process's one event store: appends from the API, the watcher and the agreements
+    /// share its group commit.
+    public let eventStore: EventStore
     /// The cluster this process started, to stop on the way out; nil when using `DATABASE_URL`
     /// or a cluster that was already running.
     let startedCluster: EmbeddedPostgres?
+
+    init(client: PostgresClient, startedCluster: EmbeddedPostgres?, logger: Logger) {
+        self.client = client
+        self.eventStore = EventStore(client: client, logger: logger)
+        self.startedCluster = startedCluster
+    }
 
     /// Opens the database the configuration names, starting the embedded cluster if needed.
     public static func open(
@@ -18,7 +27,7 @@ public struct Database: Sendable {
         case .url(let url):
             return Database(
                 client: PostgresClient(configuration: .init(connectionString: url, maximumConnections: maximumConnections, applicationName: "batond"), logger: logger),
-                startedCluster: nil)
+                startedCluster: nil, logger: logger)
         case .embedded(let directory):
             let cluster = EmbeddedPostgres(configuration: .init(dataDirectory: directory), logger: logger)
             let outcome = try await cluster.start()
@@ -27,7 +36,7 @@ public struct Database: Sendable {
             }
             return Database(
                 client: PostgresClient(configuration: .init(connectionString: cluster.connectionString, maximumConnections: maximumConnections, applicationName: "batond"), logger: logger),
-                startedCluster: outcome == .started ? cluster : nil)
+                startedCluster: outcome == .started ? cluster : nil, logger: logger)
         }
     }
 
@@ -57,7 +66,6 @@ public struct Database: Sendable {
         }
     }
 
-    public var eventStore: EventStore { EventStore(client: client) }
 
     /// Applies pending migrations, logging what it applied.
     public func migrateIfNeeded(logger: Logger) async throws {

@@ -21,7 +21,7 @@ import Prometheus
 public func buildApplication(
     client: PostgresClient, host: String, port: Int, logger: Logger,
     metrics: PrometheusCollectorRegistry? = nil,
-    projectionsChanged: ChangeSignal = ChangeSignal(),
+    projectionsChanged: ChangeSignal = ChangeSignal(), eventStore: EventStore? = nil,
     now: @escaping @Sendable () -> Date = { Date() },
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
@@ -51,7 +51,7 @@ public func buildApplication(
             status: .ok, headers: [.contentType: "application/yaml"],
             body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
     }
-    let tickets = TicketStore(store: EventStore(client: client, logger: logger))
+    let tickets = TicketStore(store: eventStore ?? EventStore(client: client, logger: logger))
     let agreements = AgreementCache(catalog: AgreementCatalog(store: tickets.store))
     let queries = TicketQueries(client: client)
     let api = BatonAPIService(

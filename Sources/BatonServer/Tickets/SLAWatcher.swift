@@ -116,8 +116,7 @@ public struct SLAWatcher: Service {
             let expired = try await ignoringRefusal {
                 try await commands.execute(.expireLease, on: ticketId, by: .system, at: instant, then: { after in
                     // Expired as often as the agreement allows: routed elsewhere, in the same append.
-                    guard let cause = set.reroutingCause(for: after) else { return nil }
-                    return (.route(set.route(after, load: try await queries.routingLoad(now: instant), at: instant), cause: cause), .system)
+                    set.rerouteCommand(for: after, load: try await queries.routingLoad(now: instant), at: instant).map { ($0, .system) }
                 })
             }
             if expired != nil { leaseExpiries.increment() }
@@ -155,9 +154,7 @@ public struct SLAWatcher: Service {
         let outcome = try await ignoringRefusal {
             try await commands.execute(.recordSLABreach(clockId: clock.id, dueAt: dueAt), on: ticketId, by: .system, at: instant, then: { after in
                 guard let queue = clause?.moveToQueue, after.assignment?.placement.queue != queue else { return nil }
-                let agreement = set.agreements.filter { $0.queues.contains(queue) && $0.isInForce(at: instant) }.max { $0.version < $1.version }
-                let placement = QueueAssignment(
-                    queue: queue, agreementId: agreement?.id, agreementVersion: agreement?.version, vendorId: agreement?.vendorId)
+                let placement = set.placement(inQueue: queue, at: instant) ?? QueueAssignment(queue: queue)
                 return (.reassign(placement, reason: "\(clock.id) breached; moved by the agreement's breach clause"), .system)
             })
         }
