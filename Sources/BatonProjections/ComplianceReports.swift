@@ -2,7 +2,8 @@ import BatonDomain
 import Foundation
 import Postgres
 
-/// Auditors' reports over `rm_sla_clocks`: SLA compliance, service credits, breaches.
+/// Auditors' reports over `rm_compliance` and `rm_sla_clocks`: SLA compliance, service
+/// credits, breaches.
 ///
 /// A clock counts in the month (UTC) in which it ended met or breached; a clock that left
 /// its queue before its due instant (handed over) or was cancelled counts nowhere. Customer
@@ -58,65 +59,119 @@ public struct ComplianceReports: Sendable {
         }
     }
 
+    /// Whole months are read from `rm_compliance`; the parts of months a range only partly
+    /// covers are counted from the clocks themselves, with the same arithmetic. Percentiles
+    /// come from the duration histograms (to within 1%); counts and means are exact.
     public func compliance(_ filter: Filter) async throws -> [ComplianceRow] {
-        let byPriority = filter.by.contains(.priority), byCategory = filter.by.contains(.category), byQueue = filter.by.contains(.queue)
-        let rows = try await client.query("""
-            WITH clocks AS (
-                SELECT COALESCE(agreement_id, 'customer') AS agreement, vendor_id, kind,
-                       CASE WHEN \(byPriority) THEN priority END AS priority,
-                       CASE WHEN \(byCategory) THEN category END AS category,
-                       CASE WHEN \(byQueue) THEN queue END AS queue,
-                       stopped_at, due_at, status,
-                       extract(epoch FROM stopped_at - started_at) - paused_seconds AS calendar_seconds,
-                       elapsed_seconds AS business_seconds
-                FROM rm_sla_clocks
-                WHERE (\(filter.vendorId)::text IS NULL OR vendor_id = \(filter.vendorId))
-                  AND (\(filter.agreementId)::text IS NULL OR COALESCE(agreement_id, 'customer') = \(filter.agreementId))
-            ),
-            ended AS (
-                SELECT agreement, vendor_id, kind, to_char(stopped_at AT TIME ZONE 'UTC', 'YYYY-MM') AS month, priority, category, queue,
-                       count(*) AS ended,
-                       count(*) FILTER (WHERE status = 'met') AS met,
-                       count(*) FILTER (WHERE status = 'breached') AS breached,
-                       avg(calendar_seconds) / 60 AS mean_calendar,
-                       percentile_cont(0.9) WITHIN GROUP (ORDER BY calendar_seconds) / 60 AS p90_calendar,
-                       avg(business_seconds) / 60 AS mean_business,
-                       percentile_cont(0.9) WITHIN GROUP (ORDER BY business_seconds) / 60 AS p90_business
-                FROM clocks
-                WHERE stopped_at >= \(filter.from) AND stopped_at < \(filter.to) AND status IN ('met', 'breached')
-                GROUP BY 1, 2, 3, 4, 5, 6, 7
-            ),
-            overdue AS (
-                SELECT agreement, vendor_id, kind, to_char(due_at AT TIME ZONE 'UTC', 'YYYY-MM') AS month, priority, category, queue,
-                       count(*) AS open_past_due
-                FROM clocks
-                WHERE stopped_at IS NULL AND status = 'running' AND due_at >= \(filter.from) AND due_at < \(filter.to) AND due_at < now()
-                GROUP BY 1, 2, 3, 4, 5, 6, 7
-            )
-            SELECT COALESCE(e.agreement, o.agreement), COALESCE(e.vendor_id, o.vendor_id), COALESCE(e.kind, o.kind),
-                   COALESCE(e.month, o.month), COALESCE(e.priority, o.priority), COALESCE(e.category, o.category),
-                   COALESCE(e.queue, o.queue), COALESCE(e.ended, 0), COALESCE(e.met, 0), COALESCE(e.breached, 0),
-                   e.mean_calendar::float8, e.p90_calendar::float8, e.mean_business::float8, e.p90_business::float8,
-                   COALESCE(o.open_past_due, 0)
-            FROM ended e FULL JOIN overdue o
-              ON e.agreement = o.agreement AND e.vendor_id IS NOT DISTINCT FROM o.vendor_id AND e.kind = o.kind
-             AND e.month = o.month AND e.priority IS NOT DISTINCT FROM o.priority
-             AND e.category IS NOT DISTINCT FROM o.category AND e.queue IS NOT DISTINCT FROM o.queue
-            ORDER BY 1, 4, 3, 5 NULLS FIRST, 6 NULLS FIRST, 7 NULLS FIRST
-            """)
-        return try rows.map { row in
-            let ended = Int(try row.decode(Int64.self, at: 7))
-            let met = Int(try row.decode(Int64.self, at: 8))
-            return ComplianceRow(
-                agreementId: try row.decode(String.self, at: 0), vendorId: try row.decode(String?.self, at: 1),
-                kind: try row.decode(String.self, at: 2), month: try row.decode(String.self, at: 3),
-                priority: try row.decode(String?.self, at: 4), category: try row.decode(String?.self, at: 5),
-                queue: try row.decode(String?.self, at: 6), ended: ended, met: met, breached: Int(try row.decode(Int64.self, at: 9)),
-                compliancePercent: ended == 0 ? nil : Double(met * 100) / Double(ended),
-                meanCalendarMinutes: try row.decode(Double?.self, at: 10), p90CalendarMinutes: try row.decode(Double?.self, at: 11),
-                meanBusinessMinutes: try row.decode(Double?.self, at: 12), p90BusinessMinutes: try row.decode(Double?.self, at: 13),
-                openPastDue: Int(try row.decode(Int64.self, at: 14)))
+        guard filter.from < filter.to else { return [] }
+        let span = Self.wholeMonths(from: filter.from, to: filter.to)
+        var groups: [ReportKey: ComplianceFigures] = [:]
+        func add(_ key: ComplianceKey, _ figures: ComplianceFigures) {
+            groups[ReportKey(key, by: filter.by), default: ComplianceFigures()].merge(figures)
         }
+        var partial: [(Date, Date)] = []
+        if let (first, last, firstStart, lastEnd) = span {
+            for row in try await client.query("""
+                SELECT \(unescaped: ComplianceRows.columns) FROM rm_compliance c
+                WHERE c.month >= \(first) AND c.month <= \(last) AND c.ended <> 0
+                  AND (\(filter.vendorId)::text IS NULL OR c.vendor_id = \(filter.vendorId))
+                  AND (\(filter.agreementId)::text IS NULL OR c.agreement_id = \(filter.agreementId))
+                """) {
+                let (key, figures) = try ComplianceRows.decode(row)
+                add(key, figures)
+            }
+            if filter.from < firstStart { partial.append((filter.from, firstStart)) }
+            if lastEnd < filter.to { partial.append((lastEnd, filter.to)) }
+        } else {
+            partial.append((filter.from, filter.to))
+        }
+        for (from, to) in partial {
+            for row in try await client.query("""
+                SELECT \(unescaped: EndedClock.columns) FROM rm_sla_clocks
+                WHERE stopped_at >= \(from) AND stopped_at < \(to) AND status IN ('met', 'breached')
+                  AND (\(filter.vendorId)::text IS NULL OR vendor_id = \(filter.vendorId))
+                  AND (\(filter.agreementId)::text IS NULL OR COALESCE(agreement_id, 'customer') = \(filter.agreementId))
+                """) {
+                if let (key, figures) = try EndedClock(row: row).contribution { add(key, figures) }
+            }
+        }
+        // Clocks still running past a due instant in the range: live, from the clocks.
+        var overdue: [ReportKey: Int] = [:]
+        for row in try await client.query("""
+            SELECT COALESCE(agreement_id, 'customer'), vendor_id, queue, kind, to_char(due_at AT TIME ZONE 'UTC', 'YYYY-MM'),
+                   priority, category, count(*)
+            FROM rm_sla_clocks
+            WHERE stopped_at IS NULL AND status = 'running' AND due_at >= \(filter.from) AND due_at < \(filter.to) AND due_at < now()
+              AND (\(filter.vendorId)::text IS NULL OR vendor_id = \(filter.vendorId))
+              AND (\(filter.agreementId)::text IS NULL OR COALESCE(agreement_id, 'customer') = \(filter.agreementId))
+            GROUP BY 1, 2, 3, 4, 5, 6, 7
+            """) {
+            let key = ComplianceKey(
+                agreementId: try row.decode(String.self, at: 0), vendorId: try row.decode(String?.self, at: 1),
+                queue: try row.decode(String?.self, at: 2), kind: try row.decode(String.self, at: 3),
+                month: try row.decode(String.self, at: 4), priority: try row.decode(String.self, at: 5),
+                category: try row.decode(String.self, at: 6))
+            overdue[ReportKey(key, by: filter.by), default: 0] += Int(try row.decode(Int64.self, at: 7))
+        }
+        let keys = Set(groups.filter { $0.value.ended != 0 }.keys).union(overdue.keys)
+        return keys.sorted().map { key in
+            let figures = groups[key] ?? ComplianceFigures()
+            let ended = Int(figures.ended), met = Int(figures.met)
+            func minutes(_ micros: Int64) -> Double? { ended == 0 ? nil : Double(micros) / Double(ended) / 60_000_000 }
+            return ComplianceRow(
+                agreementId: key.agreementId, vendorId: key.vendorId, kind: key.kind, month: key.month,
+                priority: key.priority, category: key.category, queue: key.queue,
+                ended: ended, met: met, breached: Int(figures.breached),
+                compliancePercent: ended == 0 ? nil : Double(met * 100) / Double(ended),
+                meanCalendarMinutes: minutes(figures.calendarMicroseconds),
+                p90CalendarMinutes: figures.calendar.percentile(0.9).map { $0 / 60 },
+                meanBusinessMinutes: minutes(figures.businessMicroseconds),
+                p90BusinessMinutes: figures.business.percentile(0.9).map { $0 / 60 },
+                openPastDue: overdue[key] ?? 0)
+        }
+    }
+
+    /// A row of a report: the compliance key with the dimensions not asked for left out,
+    /// ordered by agreement, month, kind, then priority, category and queue (absent first).
+    struct ReportKey: Hashable, Comparable {
+        var agreementId: String
+        var vendorId: String?
+        var kind: String
+        var month: String
+        var priority: String?
+        var category: String?
+        var queue: String?
+
+        init(_ key: ComplianceKey, by: Set<Dimension>) {
+            agreementId = key.agreementId
+            vendorId = key.vendorId
+            kind = key.kind
+            month = key.month
+            priority = by.contains(.priority) ? key.priority : nil
+            category = by.contains(.category) ? key.category : nil
+            queue = by.contains(.queue) ? key.queue : nil
+        }
+
+        static func < (a: ReportKey, b: ReportKey) -> Bool {
+            a.order.lexicographicallyPrecedes(b.order)
+        }
+
+        private var order: [String] {
+            [agreementId, month, kind] + [priority, category, queue, vendorId].map { $0.map { "1" + $0 } ?? "0" }
+        }
+    }
+
+    /// The whole UTC months within `[from, to)`: the first and last as `YYYY-MM`, the
+    /// instant the first starts and the instant the last ends; nil when there is none.
+    static func wholeMonths(from: Date, to: Date) -> (String, String, Date, Date)? {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let startOfFromMonth = calendar.date(from: calendar.dateComponents([.year, .month], from: from))!
+        let firstStart = startOfFromMonth == from ? from : calendar.date(byAdding: .month, value: 1, to: startOfFromMonth)!
+        let lastEnd = calendar.date(from: calendar.dateComponents([.year, .month], from: to))!
+        guard firstStart < lastEnd, let lastStart = calendar.date(byAdding: .month, value: -1, to: lastEnd) else { return nil }
+        let month = { (date: Date) in EndedClock.month(ofMicroseconds: date.microsecondsSince1970) }
+        return (month(firstStart), month(lastStart), firstStart, lastEnd)
     }
 
     public struct CreditRow: Sendable, Equatable, Codable {

@@ -5,7 +5,9 @@ import Postgres
 import Synchronization
 
 /// The `tickets` projection: `rm_tickets` (every ticket's current state, and the work order
-/// of its queue) and `rm_sla_clocks` (every SLA clock of every ticket).
+/// of its queue), `rm_sla_clocks` (every SLA clock of every ticket) and `rm_compliance`
+/// (compliance per agreement, vendor, queue, month, priority, category and clock kind, kept
+/// by subtracting what a ticket's old clocks counted and adding what its new ones count).
 ///
 /// For each ticket a batch touches, it reads the ticket's stream up to the batch's end and
 /// folds it with ``TicketDecider/fold(_:)`` and ``SLAClocks/compute(events:agreements:asOf:)``,
@@ -14,7 +16,7 @@ import Synchronization
 /// due instant since is for the query (`due_at < now()`) or the SLA watcher's breach event.
 public final class TicketsProjection: Projection {
     public let name = "tickets"
-    public let tables = ["rm_tickets", "rm_sla_clocks"]
+    public let tables = ["rm_tickets", "rm_sla_clocks", "rm_compliance"]
     let store: EventStore
     /// The agreement set as of the last batch; reloaded when a batch records agreement events.
     /// Reloaded whenever a batch does not follow straight on from the last one this object
@@ -71,8 +73,22 @@ public final class TicketsProjection: Projection {
             for clock in f.clocks { clocks.append(clock, ticket: f.ticket) }
         }
         try await rows.upsert(into: "rm_tickets\(suffix)", on: connection)
-        _ = try await connection.execute("DELETE FROM \(unescaped: "rm_sla_clocks\(suffix)") WHERE ticket_id = ANY(\(rows.ticketId))")
+        // Only tickets seen by an earlier batch have clocks to replace: a stream that starts
+        // in this batch has none yet (most of them, when catching up or rebuilding).
+        let seenBefore = Set(partial)
+        let replaced = folded.filter { seenBefore.contains($0.stream) }.map(\.ticket.id)
+        var compliance = ComplianceChanges()
+        if !replaced.isEmpty {
+            for row in try await connection.query("""
+                WITH gone AS (DELETE FROM \(unescaped: "rm_sla_clocks\(suffix)") WHERE ticket_id = ANY(\(replaced)) RETURNING *)
+                SELECT \(unescaped: EndedClock.columns) FROM gone WHERE status IN ('met', 'breached')
+                """) {
+                compliance.add(try EndedClock(row: row), sign: -1)
+            }
+        }
         try await clocks.insert(into: "rm_sla_clocks\(suffix)", on: connection)
+        for index in clocks.ticketId.indices { compliance.add(clocks.endedClock(at: index)) }
+        try await compliance.write(into: "rm_compliance\(suffix)", on: connection)
     }
 }
 
@@ -84,6 +100,7 @@ private struct FoldedTicket: Sendable {
     var updatedAt: Date
     var position: Int64
     var placedPosition: Int64?
+    var stream: String
 
     init?(stream: [RecordedEvent], agreements: AgreementSet?) throws {
         let history = try stream.map(TicketEvents.decode)
@@ -94,6 +111,7 @@ private struct FoldedTicket: Sendable {
         self.updatedAt = last.occurredAt
         self.position = last.position
         self.placedPosition = stream.last { $0.type == TicketRouted.typeName || $0.type == TicketReassigned.typeName }?.position
+        self.stream = last.stream
     }
 }
 
@@ -237,6 +255,14 @@ private struct ClockRows {
         pausedSeconds.append(clock.pauses.reduce(0) { $0 + (($1.to ?? clock.asOf).timeIntervalSince($1.from)) })
         elapsedSeconds.append(clock.elapsed)
         targetSeconds.append(clock.targetSeconds)
+    }
+
+    /// Row `index` as compliance reads it back.
+    func endedClock(at index: Int) -> EndedClock {
+        EndedClock(
+            agreementId: agreementId[index], vendorId: vendorId[index], queue: queue[index], kind: kind[index],
+            priority: priority[index], category: category[index], status: status[index], startedAt: startedAt[index],
+            stoppedAt: stoppedAt[index], pausedSeconds: pausedSeconds[index], elapsedSeconds: elapsedSeconds[index])
     }
 
     func insert(into table: String, on connection: PostgresConnection) async throws {

@@ -10,7 +10,9 @@
 // - NDJSON import: resident memory while a large body streams through POST /v1/tickets/import.
 //
 // Sizes: BENCH_TICKETS (default 12,000), BENCH_LEASES (per worker, default 100),
-// BENCH_NDJSON_MB (default 100).
+// BENCH_NDJSON_MB (default 100), BENCH_REBUILD_TICKETS (default 125,000). BENCH_SECTIONS picks
+// sections by name (comma-separated: ingest, leases, import, lag, rebuild; default all);
+// leases need tickets, so `leases` alone still opens BENCH_TICKETS of them first.
 import AsyncHTTPClient
 import BatonDomain
 import BatonAgreementFiles
@@ -27,6 +29,7 @@ let ticketsToOpen = Int(environment["BENCH_TICKETS"] ?? "") ?? 12_000
 let leasesPerWorker = Int(environment["BENCH_LEASES"] ?? "") ?? 100
 let ndjsonMegabytes = Int(environment["BENCH_NDJSON_MB"] ?? "") ?? 100
 let rebuildTickets = Int(environment["BENCH_REBUILD_TICKETS"] ?? "") ?? 125_000
+let sections = Set((environment["BENCH_SECTIONS"] ?? "ingest,leases,import,lag,rebuild").split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) })
 /// 2025-11-01T00:00:00Z: the synthetic year runs from here.
 let yearStart = Date(timeIntervalSince1970: 1_761_955_200)
 
@@ -137,115 +140,130 @@ do {
         return (response.status.code, body)
     }
 
-    // Ingest: raw INSERT baseline, then tickets over HTTP, both with 32 concurrent workers.
-    try await admin.execute("CREATE TABLE raw_inserts (id bigserial PRIMARY KEY, stream text NOT NULL, data json NOT NULL, created_at timestamptz NOT NULL)")
     let payload = #"{"requester":"jdoe@riverside.gov","category":"application-services","subcategory":"permitting","subject":"Permit portal rejects uploads","description":"Since this morning every upload over 2 MB fails."}"#
-    let raw = try await measure(workers: 32, total: ticketsToOpen) { worker, _ in
-        try await admin.execute("INSERT INTO raw_inserts (stream, data, created_at) VALUES (\("raw-\(worker)"), \(PostgresRawJSON(bytes: Array(payload.utf8))), \(Date()))")
+    let projections = ProjectionAdmin(store: EventStore(client: admin), projections: Projections.all(store: EventStore(client: admin)))
+    // Ingest: raw INSERT baseline, then tickets over HTTP, both with 32 concurrent workers.
+    if sections.contains("ingest") || sections.contains("leases") {
+        try await admin.execute("CREATE TABLE raw_inserts (id bigserial PRIMARY KEY, stream text NOT NULL, data json NOT NULL, created_at timestamptz NOT NULL)")
+        let raw = try await measure(workers: 32, total: ticketsToOpen) { worker, _ in
+            try await admin.execute("INSERT INTO raw_inserts (stream, data, created_at) VALUES (\("raw-\(worker)"), \(PostgresRawJSON(bytes: Array(payload.utf8))), \(Date()))")
+        }
+        let opened = try await measure(workers: 32, total: ticketsToOpen) { _, _ in
+            let (status, body) = try await post("/v1/tickets", token: ingest, json: payload)
+            guard status == 201 else { throw BenchError("open answered \(status): \(String(buffer: body))") }
+        }
+        print("\nIngest over HTTP, 32 concurrent clients (each ticket routed, two events in one append)")
+        print("  tickets opened/s   \(String(format: "%8.0f", opened))   (goal: ≥ 3,000/s)")
+        print("  raw INSERTs/s      \(String(format: "%8.0f", raw))   (32 tasks, one row each, same cluster)")
+        print("  ratio              \(String(format: "%8.2f", opened / raw))×")
     }
-    let opened = try await measure(workers: 32, total: ticketsToOpen) { _, _ in
-        let (status, body) = try await post("/v1/tickets", token: ingest, json: payload)
-        guard status == 201 else { throw BenchError("open answered \(status): \(String(buffer: body))") }
-    }
-    print("\nIngest over HTTP, 32 concurrent clients (each ticket routed, two events in one append)")
-    print("  tickets opened/s   \(String(format: "%8.0f", opened))   (goal: ≥ 3,000/s)")
-    print("  raw INSERTs/s      \(String(format: "%8.0f", raw))   (32 tasks, one row each, same cluster)")
-    print("  ratio              \(String(format: "%8.2f", opened / raw))×")
 
     // Leases: 20 vendor workers take one ticket each per request from CivicSoft's queue.
-    let projections = ProjectionAdmin(store: EventStore(client: admin), projections: Projections.all(store: EventStore(client: admin)))
-    let catchUp = ContinuousClock.now
-    let caughtUp = try await projections.waitUntilApplied(try await EventStore(client: admin).headPosition(), timeout: .seconds(300))
-    print("  (projections caught up: \(caughtUp), \(String(format: "%.1f", seconds(ContinuousClock.now - catchUp))) s after the last ticket)")
-    let queued = try await admin.query("SELECT queue || ':' || status || ':' || (lease_holder IS NULL)::text, count(*) FROM rm_tickets GROUP BY 1").map { "\(try $0.decode(String?.self, at: 0) ?? "-")=\(try $0.decode(Int64.self, at: 1))" }
-    print("  (tickets by queue: \(queued.joined(separator: ", ")))")
-    let latencies = LatencyLog()
-    _ = try await measure(workers: 20, total: 20 * leasesPerWorker) { _, _ in
-        let start = ContinuousClock.now
-        let (status, body) = try await post("/v1/leases", token: vendor, json: #"{"max":1}"#)
-        let elapsed = ContinuousClock.now - start
-        guard status == 200, String(buffer: body).contains("\"number\"") else { throw BenchError("lease answered \(status): \(String(buffer: body))") }
-        latencies.add(seconds(elapsed) * 1000)
+    if sections.contains("leases") {
+        let catchUp = ContinuousClock.now
+        let caughtUp = try await projections.waitUntilApplied(try await EventStore(client: admin).headPosition(), timeout: .seconds(300))
+        print("  (projections caught up: \(caughtUp), \(String(format: "%.1f", seconds(ContinuousClock.now - catchUp))) s after the last ticket)")
+        let queued = try await admin.query("SELECT queue || ':' || status || ':' || (lease_holder IS NULL)::text, count(*) FROM rm_tickets GROUP BY 1").map { "\(try $0.decode(String?.self, at: 0) ?? "-")=\(try $0.decode(Int64.self, at: 1))" }
+        print("  (tickets by queue: \(queued.joined(separator: ", ")))")
+        let latencies = LatencyLog()
+        _ = try await measure(workers: 20, total: 20 * leasesPerWorker) { _, _ in
+            let start = ContinuousClock.now
+            let (status, body) = try await post("/v1/leases", token: vendor, json: #"{"max":1}"#)
+            let elapsed = ContinuousClock.now - start
+            guard status == 200, String(buffer: body).contains("\"number\"") else { throw BenchError("lease answered \(status): \(String(buffer: body))") }
+            latencies.add(seconds(elapsed) * 1000)
+        }
+        let sorted = latencies.sorted
+        func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+        print("\nLease latency, 20 concurrent vendor workers, one ticket per request (\(sorted.count) leases)")
+        print("  p50  \(String(format: "%6.1f", percentile(0.50))) ms")
+        print("  p99  \(String(format: "%6.1f", percentile(0.99))) ms   (goal: < 20 ms)")
     }
-    let sorted = latencies.sorted
-    func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
-    print("\nLease latency, 20 concurrent vendor workers, one ticket per request (\(sorted.count) leases)")
-    print("  p50  \(String(format: "%6.1f", percentile(0.50))) ms")
-    print("  p99  \(String(format: "%6.1f", percentile(0.99))) ms   (goal: < 20 ms)")
 
     // NDJSON import: memory while a large body streams through.
-    let description = String(repeating: "The permit portal times out on upload. ", count: 24)
-    let lineCount = ndjsonMegabytes * 1_048_576 / (description.utf8.count + 160)
-    let before = residentMegabytes()
-    let peak = PeakMemory()
-    let sampler = Task { while !Task.isCancelled { peak.observe(residentMegabytes()); try? await Task.sleep(for: .milliseconds(100)) } }
-    var request = HTTPClientRequest(url: base + "/v1/tickets/import")
-    request.method = .POST
-    request.headers.add(name: "Authorization", value: "Bearer \(ingest)")
-    request.headers.add(name: "Content-Type", value: "application/x-ndjson")
-    // Made as the client sends it, so the only buffering measured is batond's.
-    let lines = NDJSONLines(count: lineCount, description: description)
-    request.body = .stream(lines, length: .unknown)
-    let start = ContinuousClock.now
-    let response = try await http.execute(request, timeout: .seconds(3600))
-    var accepted = 0
-    for try await buffer in response.body {
-        accepted += String(buffer: buffer).components(separatedBy: "\"accepted\"").count - 1
-    }
-    sampler.cancel()
-    let elapsed = seconds(ContinuousClock.now - start)
-    print("\nNDJSON import of \(ndjsonMegabytes) MB (\(lineCount) tickets) in one streamed request")
-    print("  accepted           \(accepted) in \(String(format: "%.0f", elapsed)) s (\(String(format: "%.0f", Double(accepted) / elapsed)) tickets/s)")
-    print("  resident memory    \(String(format: "%.0f", before)) MB before, \(String(format: "%.0f", peak.value)) MB at most during (server and client in one process)")
-    // Steady state: projection lag while tickets arrive at 1,000/s over HTTP.
-    let lagSamples = LatencyLog()
-    let sampling = Task {
-        while !Task.isCancelled {
-            if let lag = try? await projections.status().first?.lagSeconds { lagSamples.add(lag * 1000) }
-            try? await Task.sleep(for: .milliseconds(20))
+    if sections.contains("import") {
+        let description = String(repeating: "The permit portal times out on upload. ", count: 24)
+        let lineCount = ndjsonMegabytes * 1_048_576 / (description.utf8.count + 160)
+        let before = residentMegabytes()
+        let peak = PeakMemory()
+        let sampler = Task { while !Task.isCancelled { peak.observe(residentMegabytes()); try? await Task.sleep(for: .milliseconds(100)) } }
+        var request = HTTPClientRequest(url: base + "/v1/tickets/import")
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer \(ingest)")
+        request.headers.add(name: "Content-Type", value: "application/x-ndjson")
+        // Made as the client sends it, so the only buffering measured is batond's.
+        let lines = NDJSONLines(count: lineCount, description: description)
+        request.body = .stream(lines, length: .unknown)
+        let start = ContinuousClock.now
+        let response = try await http.execute(request, timeout: .seconds(3600))
+        var accepted = 0
+        for try await buffer in response.body {
+            accepted += String(buffer: buffer).components(separatedBy: "\"accepted\"").count - 1
         }
+        sampler.cancel()
+        let elapsed = seconds(ContinuousClock.now - start)
+        print("\nNDJSON import of \(ndjsonMegabytes) MB (\(lineCount) tickets) in one streamed request")
+        print("  accepted           \(accepted) in \(String(format: "%.0f", elapsed)) s (\(String(format: "%.0f", Double(accepted) / elapsed)) tickets/s)")
+        print("  resident memory    \(String(format: "%.0f", before)) MB before, \(String(format: "%.0f", peak.value)) MB at most during (server and client in one process)")
     }
-    let steadySeconds = 10
-    let paced = ContinuousClock.now
-    _ = try await measure(workers: 32, total: 1_000 * steadySeconds) { worker, index in
-        // Each worker opens its share on a schedule: 1,000 tickets/s in all.
-        let due = paced + .microseconds(Int64((index * 32 + worker) * 1_000))
-        if due > .now { try await Task.sleep(until: due) }
-        let (status, body) = try await post("/v1/tickets", token: ingest, json: payload)
-        guard status == 201 else { throw BenchError("open answered \(status): \(String(buffer: body))") }
+
+    // Steady state: projection lag while tickets arrive at 1,000/s over HTTP.
+    if sections.contains("lag") {
+        let lagSamples = LatencyLog()
+        let sampling = Task {
+            while !Task.isCancelled {
+                if let lag = try? await projections.status().first?.lagSeconds { lagSamples.add(lag * 1000) }
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        let steadySeconds = 10
+        let paced = ContinuousClock.now
+        _ = try await measure(workers: 32, total: 1_000 * steadySeconds) { worker, index in
+            // Each worker opens its share on a schedule: 1,000 tickets/s in all.
+            let due = paced + .microseconds(Int64((index * 32 + worker) * 1_000))
+            if due > .now { try await Task.sleep(until: due) }
+            let (status, body) = try await post("/v1/tickets", token: ingest, json: payload)
+            guard status == 201 else { throw BenchError("open answered \(status): \(String(buffer: body))") }
+        }
+        let achieved = Double(1_000 * steadySeconds) / seconds(ContinuousClock.now - paced)
+        sampling.cancel()
+        let lags = lagSamples.sorted
+        func lagPercentile(_ p: Double) -> Double { lags.isEmpty ? 0 : lags[min(lags.count - 1, Int(Double(lags.count) * p))] }
+        print("\nProjection lag while ingesting at \(String(format: "%.0f", achieved)) tickets/s over HTTP (\(lags.count) samples)")
+        print("  p50  \(String(format: "%6.1f", lagPercentile(0.5))) ms")
+        print("  p99  \(String(format: "%6.1f", lagPercentile(0.99))) ms   (goal: < 200 ms)")
+        print("  (as the age of the oldest event not yet applied)")
     }
-    let achieved = Double(1_000 * steadySeconds) / seconds(ContinuousClock.now - paced)
-    sampling.cancel()
-    let lags = lagSamples.sorted
-    func lagPercentile(_ p: Double) -> Double { lags.isEmpty ? 0 : lags[min(lags.count - 1, Int(Double(lags.count) * p))] }
-    print("\nProjection lag while ingesting at \(String(format: "%.0f", achieved)) tickets/s over HTTP (\(lags.count) samples)")
-    print("  p50  \(String(format: "%6.1f", lagPercentile(0.5))) ms")
-    print("  p99  \(String(format: "%6.1f", lagPercentile(0.99))) ms   (goal: < 200 ms)")
-    print("  (as the age of the oldest event not yet applied)")
 
     // Rebuild and compliance over a synthetic year: ~8 events per ticket.
-    try await syntheticYear(admin: admin, tickets: rebuildTickets)
-    let store = EventStore(client: admin)
-    let rebuilt = try await projections.rebuild("tickets")
-    print("\nRebuild of the tickets projection from position 0 (\(rebuilt.events) events, \(rebuildTickets) synthetic tickets + the above)")
-    print("  events/s  \(String(format: "%9.0f", rebuilt.eventsPerSecond))   (goal: ≥ 100,000/s)")
-    let head = try await store.headPosition()
-    var readBack = 0
-    let readStart = ContinuousClock.now
-    for try await batch in store.readAll(after: 0, batchSize: 5_000) { readBack += batch.count }
-    print("  baseline: reading and decoding the same log alone \(String(format: "%9.0f", Double(readBack) / seconds(ContinuousClock.now - readStart))) events/s (head \(head))")
+    if sections.contains("rebuild") {
+        try await syntheticYear(admin: admin, tickets: rebuildTickets)
+        let store = EventStore(client: admin)
+        // The live projection catches up first, so the rebuild is measured alone.
+        let liveStart = ContinuousClock.now
+        let liveDone = try await projections.waitUntilApplied(try await store.headPosition(), timeout: .seconds(900))
+        print("(live projection caught up with the synthetic year: \(liveDone), in \(String(format: "%.0f", seconds(ContinuousClock.now - liveStart))) s; rebuilding)")
+        let rebuilt = try await projections.rebuild("tickets")
+        print("\nRebuild of the tickets projection from position 0 (\(rebuilt.events) events, \(rebuildTickets) synthetic tickets + the above)")
+        print("  events/s  \(String(format: "%9.0f", rebuilt.eventsPerSecond))   (goal: ≥ 100,000/s)")
+        let head = try await store.headPosition()
+        var readBack = 0
+        let readStart = ContinuousClock.now
+        for try await batch in store.readAll(after: 0, batchSize: 5_000) { readBack += batch.count }
+        print("  baseline: reading and decoding the same log alone \(String(format: "%9.0f", Double(readBack) / seconds(ContinuousClock.now - readStart))) events/s (head \(head))")
 
-    let reports = ComplianceReports(client: admin)
-    var timings: [Double] = []
-    var rowCount = 0
-    for _ in 0..<5 {
-        let start = ContinuousClock.now
-        rowCount = try await reports.compliance(.init(from: yearStart, to: yearStart.addingTimeInterval(366 * 86_400), by: [.priority])).count
-        timings.append(seconds(ContinuousClock.now - start) * 1000)
+        let reports = ComplianceReports(client: admin)
+        var timings: [Double] = []
+        var rowCount = 0
+        for _ in 0..<5 {
+            let start = ContinuousClock.now
+            rowCount = try await reports.compliance(.init(from: yearStart, to: yearStart.addingTimeInterval(366 * 86_400), by: [.priority])).count
+            timings.append(seconds(ContinuousClock.now - start) * 1000)
+        }
+        let clocks = try await admin.query("SELECT count(*) FROM rm_sla_clocks")[0].decode(Int64.self, at: 0)
+        print("\nCompliance report over 12 months by priority (\(clocks) clocks, \(rowCount) rows), 5 runs")
+        print("  median \(String(format: "%6.1f", timings.sorted()[2])) ms   (goal: < 200 ms)")
     }
-    let clocks = try await admin.query("SELECT count(*) FROM rm_sla_clocks")[0].decode(Int64.self, at: 0)
-    print("\nCompliance report over 12 months by priority (\(clocks) clocks, \(rowCount) rows), 5 runs")
-    print("  median \(String(format: "%6.1f", timings.sorted()[2])) ms   (goal: < 200 ms)")
 } catch {
     print("benchmark failed: \(error)")
 }

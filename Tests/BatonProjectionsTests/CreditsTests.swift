@@ -1,6 +1,6 @@
 import BatonAgreementFiles
 import BatonDomain
-import BatonProjections
+@testable import BatonProjections
 import Foundation
 import Postgres
 import TestSupport
@@ -8,7 +8,8 @@ import Testing
 
 @Suite("Service credits follow the agreement's clauses at their thresholds")
 struct CreditsTests {
-    /// Inserts `met` met and `breached` breached Northwind clocks of `kind` that ended in October 2026.
+    /// Inserts `met` met and `breached` breached Northwind clocks of `kind` that ended in
+    /// October 2026, and counts them in `rm_compliance` as the projection would.
     func clocks(_ client: PostgresClient, kind: String, met: Int, breached: Int) async throws {
         let stopped = ISO8601DateFormatter().date(from: "2026-10-15T12:00:00Z")!
         for i in 0..<(met + breached) {
@@ -20,6 +21,13 @@ struct CreditsTests {
                     \(i < met ? "met" : "breached"), 0, 3600, 7200)
                 """)
         }
+        var changes = ComplianceChanges()
+        for row in try await client.query("""
+            SELECT \(unescaped: EndedClock.columns) FROM rm_sla_clocks WHERE kind = \(kind)
+            """) {
+            changes.add(try EndedClock(row: row))
+        }
+        try await client.withConnection { try await changes.write(into: "rm_compliance", on: $0) }
     }
 
     @Test("exactly 95.0% owes nothing; just below owes 5%; below 90% owes 10%; first response below 90% adds 3%", arguments: [

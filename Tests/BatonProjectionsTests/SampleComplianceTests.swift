@@ -131,6 +131,41 @@ struct SampleComplianceTests {
             #expect(firstResponses == resolvedCount, "a first response is given by resolving, at the latest")
             #expect(rows.allSatisfy { $0.met + $0.breached == $0.ended })
 
+            // The report (from rm_compliance) equals a computation over the clocks themselves:
+            // counts exactly, means to the microsecond, 90th percentiles to within 1%.
+            let direct = try await db.client.query("""
+                SELECT COALESCE(agreement_id, 'customer') || '|' || kind || '|' || to_char(stopped_at AT TIME ZONE 'UTC', 'YYYY-MM'),
+                       count(*), count(*) FILTER (WHERE status = 'met'),
+                       (avg(extract(epoch FROM stopped_at - started_at) - paused_seconds) / 60)::float8,
+                       (percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM stopped_at - started_at) - paused_seconds) / 60)::float8,
+                       (avg(elapsed_seconds) / 60)::float8,
+                       (percentile_cont(0.9) WITHIN GROUP (ORDER BY elapsed_seconds) / 60)::float8
+                FROM rm_sla_clocks WHERE status IN ('met', 'breached') GROUP BY 1
+                """)
+            #expect(direct.count == rows.count)
+            for expected in direct {
+                let key = try expected.decode(String.self, at: 0)
+                let row = try #require(rows.first { "\($0.agreementId)|\($0.kind)|\($0.month)" == key })
+                let ended = Int(try expected.decode(Int64.self, at: 1)), met = Int(try expected.decode(Int64.self, at: 2))
+                #expect(row.ended == ended && row.met == met, "\(key)")
+                for (actual, column) in [(row.meanCalendarMinutes, 3), (row.meanBusinessMinutes, 5)] {
+                    #expect(abs(try #require(actual) - (try expected.decode(Double.self, at: column))) < 1e-6, "\(key) column \(column)")
+                }
+                for (actual, column) in [(row.p90CalendarMinutes, 4), (row.p90BusinessMinutes, 6)] {
+                    let exact = try expected.decode(Double.self, at: column)
+                    #expect(abs(try #require(actual) - exact) <= max(0.01 * abs(exact), 0.5 / 60), "\(key) column \(column): \(actual!) vs \(exact)")
+                }
+            }
+            // A range that covers its months only in part is counted from the clocks, with the
+            // same arithmetic: the same figures.
+            let busiest = try #require(expectedPerMonth.max { $0.value < $1.value }?.key)
+            let (monthStart, monthEnd) = try #require(ComplianceReports.monthRange(busiest))
+            let whole = try await reports.compliance(.init(from: monthStart, to: monthEnd, by: [.priority, .category]))
+            let counted = try await reports.compliance(.init(from: monthStart.addingTimeInterval(0.000_001), to: monthEnd, by: [.priority, .category]))
+            #expect(try await db.client.query("SELECT count(*) FROM rm_sla_clocks WHERE stopped_at = \(monthStart)")[0].decode(Int64.self, at: 0) == 0)
+            #expect(!whole.isEmpty)
+            #expect(counted == whole)
+
             // Calendar-time targets, computed from the CSV alone for the plain incidents.
             let targets: [String: (firstResponse: TimeInterval?, resolution: TimeInterval?)] = [
                 "1 - Critical": (15 * 60, 4 * 3600), "2 - High": (30 * 60, nil),

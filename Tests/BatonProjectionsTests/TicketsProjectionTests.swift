@@ -113,13 +113,19 @@ struct TicketsProjectionTests {
                 }
                 let liveTickets = try await snapshot(db.client, "rm_tickets", orderBy: "ticket_id")
                 let liveClocks = try await snapshot(db.client, "rm_sla_clocks", orderBy: "ticket_id, clock_id")
+                let complianceOrder = "agreement_id, vendor_id, queue, kind, month, priority, category"
+                let liveCompliance = try await snapshot(db.client, "rm_compliance", orderBy: complianceOrder)
                 #expect(liveTickets.count == 4)
                 #expect(!liveClocks.isEmpty)
+                // Every clock that stopped met or breached is counted once, and nothing else is.
+                #expect(try await db.client.query("SELECT COALESCE(sum(ended), 0)::bigint FROM rm_compliance")[0].decode(Int64.self, at: 0)
+                    == (try await db.client.query("SELECT count(*) FROM rm_sla_clocks WHERE status IN ('met', 'breached') AND stopped_at IS NOT NULL")[0].decode(Int64.self, at: 0)))
 
                 let summary = try await admin.rebuild("tickets")
                 #expect(summary.events == (try await db.eventStore.headPosition()))
                 #expect(try await snapshot(db.client, "rm_tickets", orderBy: "ticket_id") == liveTickets)
                 #expect(try await snapshot(db.client, "rm_sla_clocks", orderBy: "ticket_id, clock_id") == liveClocks)
+                #expect(try await snapshot(db.client, "rm_compliance", orderBy: complianceOrder) == liveCompliance)
                 #expect(try await CheckpointStore(client: db.client).position(of: "tickets") == (try await db.eventStore.headPosition()))
             }
         }
