@@ -74,6 +74,7 @@ public struct ProjectionRunner: Service {
         let listener = await store.listen(channels: [EventStore.notificationChannel], signalling: signal)
         defer { listener.stop() }
         var lastSessionCheck = ContinuousClock.now
+        var analyzedAt = saved ?? 0
         while !Task.isCancelled {
             let seen = signal.generation
             let batch = try await store.readAll(after: saved ?? 0, limit: batchSize)
@@ -89,6 +90,16 @@ public struct ProjectionRunner: Service {
                     return
                 }
                 saved = last.position
+                // While the log is young its tables grow fast, faster than autovacuum
+                // refreshes their statistics; a plan made for a table of a few rows walks a
+                // whole queue. Analyze each time the log has doubled (some 20 times in the
+                // life of a million events); after that autovacuum keeps up.
+                if last.position >= Swift.max(1_000, 2 * analyzedAt) {
+                    try await store.client.withConnection { connection in
+                        for table in projection.tables { try await connection.executeScript("ANALYZE \(table)") }
+                    }
+                    analyzedAt = last.position
+                }
                 let head = try await store.headPosition()
                 lag.record(Double(head - last.position))
                 lagSeconds.record(max(0, Date().timeIntervalSince(last.recordedAt)))

@@ -182,20 +182,27 @@ public struct TicketQueries: Sendable {
     /// caller's transaction; rows another transaction holds are skipped, so racing workers
     /// never get the same ticket.
     public func leaseCandidates(queues: [String], limit: Int, now: Date, on connection: PostgresConnection) async throws -> [TicketSummary] {
-        // One query per queue, so each walks its queue's work-order index from the front
-        // instead of sorting the queue; then the most urgent of all.
+        // Per queue, the unleased tickets from the front of their own index (leased ones are
+        // not in it, so a long run of leased tickets at the head of a queue costs nothing),
+        // and the tickets whose lease has run out (usually none: the SLA watcher returns
+        // them at the instant); then the most urgent of all.
         var candidates: [TicketSummary] = []
         for queue in queues {
             candidates += try await connection.query("""
                 SELECT \(unescaped: TicketSummary.columns) FROM rm_tickets
-                WHERE queue = \(queue) AND status = 'queued'
-                  AND (lease_expires_at IS NULL OR lease_expires_at <= \(now))
+                WHERE queue = \(queue) AND status = 'queued' AND lease_holder IS NULL
+                ORDER BY next_due_at NULLS LAST, priority, opened_at
+                LIMIT \(limit)
+                FOR UPDATE SKIP LOCKED
+                """).map(TicketSummary.init(row:))
+            candidates += try await connection.query("""
+                SELECT \(unescaped: TicketSummary.columns) FROM rm_tickets
+                WHERE queue = \(queue) AND status = 'queued' AND lease_holder IS NOT NULL AND lease_expires_at <= \(now)
                 ORDER BY next_due_at NULLS LAST, priority, opened_at
                 LIMIT \(limit)
                 FOR UPDATE SKIP LOCKED
                 """).map(TicketSummary.init(row:))
         }
-        guard queues.count > 1 else { return candidates }
         return Array(candidates.sorted {
             ($0.nextDueAt ?? Self.noDue, $0.priority, $0.openedAt) < ($1.nextDueAt ?? Self.noDue, $1.priority, $1.openedAt)
         }.prefix(limit))

@@ -169,7 +169,7 @@ extension BatonAPIService {
         return try await tickets.store.client.withTransaction { connection in
             try await connection.executeScript("SET LOCAL synchronous_commit = off")
             let instant = now()
-            let candidates = try await queries.leaseCandidates(queues: queues, limit: max + 8, now: instant, on: connection)
+            let candidates = try await queries.leaseCandidates(queues: queues, limit: max + 2, now: instant, on: connection)
             var granted: [Ticket] = []
             for candidate in candidates where granted.count < max {
                 let length: TimeInterval
