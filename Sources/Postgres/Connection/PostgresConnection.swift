@@ -21,6 +21,19 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Set while a call is in flight: a second, concurrent call is refused, not let loose on
     /// the same PGconn from another thread.
     private let busy = Mutex(false)
+    /// Statements prepared on this connection, by SQL text and parameter types: each is
+    /// parsed and analysed by the server once, not on every run. Touched only by the
+    /// connection's one user, inside `executeBlocking`.
+    private var prepared: [PreparedKey: String] = [:]
+    private var statementsPrepared = 0
+    /// Beyond this many, statements run unprepared (SQL built from varying parts must not
+    /// fill the server's memory).
+    static let preparedLimit = 256
+
+    struct PreparedKey: Hashable {
+        var sql: String
+        var types: [UInt32]
+    }
 
     private init(handle: OpaquePointer, threadPool: NIOThreadPool) {
         self.handle = handle
@@ -193,15 +206,37 @@ public final class PostgresConnection: @unchecked Sendable {
             lengths[index] = Int32(value.count)
             storage.append(contentsOf: value)
         }
-        let result = storage.withUnsafeBytes { buffer -> OpaquePointer? in
-            let base = buffer.baseAddress!
-            let pointers: [UnsafePointer<CChar>?] = offsets.map { offset in
-                offset < 0 ? nil : base.advanced(by: offset).assumingMemoryBound(to: CChar.self)
-            }
-            return PQexecParams(
-                handle, query.sql, Int32(count), bindings.types, pointers, lengths, formats, 1)
+        let key = PreparedKey(sql: query.sql, types: bindings.types)
+        var name = prepared[key]
+        if name == nil, prepared.count < Self.preparedLimit {
+            let candidate = "baton_\(statementsPrepared)"
+            _ = try check(PQprepare(handle, candidate, query.sql, Int32(count), bindings.types))
+            statementsPrepared += 1
+            prepared[key] = candidate
+            name = candidate
         }
-        return try check(result)
+        func run(_ statement: String?) -> OpaquePointer? {
+            storage.withUnsafeBytes { buffer -> OpaquePointer? in
+                let base = buffer.baseAddress!
+                let pointers: [UnsafePointer<CChar>?] = offsets.map { offset in
+                    offset < 0 ? nil : base.advanced(by: offset).assumingMemoryBound(to: CChar.self)
+                }
+                if let statement {
+                    return PQexecPrepared(handle, statement, Int32(count), pointers, lengths, formats, 1)
+                }
+                return PQexecParams(handle, query.sql, Int32(count), bindings.types, pointers, lengths, formats, 1)
+            }
+        }
+        do {
+            return try check(run(name))
+        } catch let error as PostgresError where name != nil && (error.sqlState == "0A000" || error.sqlState == "26000") {
+            // The statement's tables changed shape under it ("cached plan must not change
+            // result type"), or the session forgot it: prepare it afresh next time, and run
+            // it unprepared now unless a transaction already failed with the error.
+            prepared[key] = nil
+            guard PQtransactionStatus(handle) == PQTRANS_IDLE else { throw error }
+            return try check(run(nil))
+        }
     }
 
     /// Turns a libpq result into rows, or into an error (clearing the result either way
