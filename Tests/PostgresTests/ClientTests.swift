@@ -23,6 +23,29 @@ struct ClientTests {
         }
     }
 
+    @Test("a statement is prepared once per connection, and prepared afresh when its table changes shape")
+    func preparedStatements() async throws {
+        try await TestDatabase.withFresh(migrated: false, maximumConnections: 1) { db async throws in
+            try await db.client.withConnection { connection in
+                try await connection.execute("CREATE TABLE queues (name text, depth integer)")
+                try await connection.execute("INSERT INTO queues VALUES (\("northwind-l1"), \(Int32(3)))")
+                let select: () async throws -> [String] = {
+                    try await connection.query("SELECT * FROM queues WHERE name = \("northwind-l1")").map { row in
+                        (0..<row.count).map { (try? row.decode(String?.self, at: $0)).flatMap { $0 } ?? "-" }.joined(separator: ",")
+                    }
+                }
+                #expect(try await select() == ["northwind-l1,-"])
+                #expect(try await select() == ["northwind-l1,-"])
+                let prepared = try await connection.query("SELECT count(*) FROM pg_prepared_statements")[0].decode(Int64.self, at: 0)
+                #expect(prepared >= 2)
+                // Another column: the prepared SELECT * now returns another row type.
+                try await connection.execute("ALTER TABLE queues ADD COLUMN vendor text DEFAULT 'northwind'")
+                #expect(try await select() == ["northwind-l1,-,northwind"])
+                #expect(try await select() == ["northwind-l1,-,northwind"])
+            }
+        }
+    }
+
     @Test("server errors carry SQLSTATE and constraint; their description leaves out row data")
     func serverErrors() async throws {
         try await TestDatabase.withFresh(migrated: false) { db async throws in
