@@ -99,23 +99,21 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Whether the connection can serve another user: connected, outside any transaction, and
     /// with no end-of-file or error waiting on its socket (a server restart shows up here).
-    func checkUsable() async -> Bool {
-        (try? await Self.runBlocking(on: threadPool) { () -> Bool in
-            guard !self.isClosed, PQstatus(self.handle) == CONNECTION_OK,
-                  PQtransactionStatus(self.handle) == PQTRANS_IDLE
-            else { return false }
-            // Whatever is waiting on an idle connection's socket is news: a FATAL message
-            // and end-of-file when the server restarted or killed the backend. libpq keeps
-            // the socket non-blocking, so none of this waits.
-            for _ in 0..<4 {
-                var descriptor = pollfd(fd: PQsocket(self.handle), events: Int16(POLLIN), revents: 0)
-                guard poll(&descriptor, 1, 0) > 0 else { break }
-                guard PQconsumeInput(self.handle) != 0 else { return false }
-                _ = PQisBusy(self.handle)  // parses what was read
-                guard PQstatus(self.handle) == CONNECTION_OK else { return false }
-            }
-            return PQstatus(self.handle) == CONNECTION_OK
-        }) ?? false
+    ///
+    /// Runs on the caller's thread: nothing here waits. `poll` is given no time, and libpq
+    /// keeps its socket non-blocking, so `PQconsumeInput` reads only what has arrived.
+    func checkUsable() -> Bool {
+        guard !isClosed, PQstatus(handle) == CONNECTION_OK, PQtransactionStatus(handle) == PQTRANS_IDLE else { return false }
+        // Whatever is waiting on an idle connection's socket is news: a FATAL message and
+        // end-of-file when the server restarted or killed the backend.
+        for _ in 0..<4 {
+            var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
+            guard poll(&descriptor, 1, 0) > 0 else { break }
+            guard PQconsumeInput(handle) != 0 else { return false }
+            _ = PQisBusy(handle)  // parses what was read
+            guard PQstatus(handle) == CONNECTION_OK else { return false }
+        }
+        return PQstatus(handle) == CONNECTION_OK
     }
 
     /// Whether the connection is idle outside a transaction, as libpq last saw it.

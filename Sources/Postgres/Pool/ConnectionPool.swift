@@ -37,7 +37,7 @@ actor ConnectionPool {
         while true {
             guard !isClosed else { throw Self.closedError }
             if let connection = idle.popLast() {
-                if await connection.checkUsable() { return connection }
+                if connection.checkUsable() { return connection }
                 logger.debug("discarding a broken idle connection")
                 await discard(connection)
                 continue
@@ -47,7 +47,7 @@ actor ConnectionPool {
             }
             switch try await waitForGrant() {
             case .connection(let connection):
-                if await connection.checkUsable() { return connection }
+                if connection.checkUsable() { return connection }
                 await discard(connection)
             case .slot:
                 // The slot was handed over still counted, so nobody else can take it meanwhile.

@@ -68,13 +68,19 @@ public final class PostgresClient: Sendable {
     }
 
     /// Runs `body` in a transaction: commits when it returns, rolls back when it throws.
+    ///
+    /// - Parameter waitForDisk: false commits without waiting for the commit to reach the
+    ///   disk (`synchronous_commit = off`): a crash may lose the transaction, never part of
+    ///   it. For writes that can be made again from elsewhere (read models).
     @discardableResult
     public func withTransaction<Result>(
         isolation: IsolationLevel = .readCommitted,
+        waitForDisk: Bool = true,
         _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         try await withConnection { connection in
-            try await connection.executeScript("BEGIN ISOLATION LEVEL \(isolation.sql)")
+            try await connection.executeScript(
+                "BEGIN ISOLATION LEVEL \(isolation.sql)" + (waitForDisk ? "" : "; SET LOCAL synchronous_commit = off"))
             let result: Result
             do {
                 result = try await body(connection)
