@@ -109,8 +109,7 @@ public struct ProjectionAdmin: Sendable {
             let batch = try await next.value
             guard let last = batch.last else { break }
             next = Task { [store] in try await store.readAll(after: last.position, limit: batchSize) }
-            try await store.client.withTransaction { connection in
-                try await connection.executeScript("SET LOCAL synchronous_commit = off")
+            try await store.client.withTransaction(waitForDisk: false) { connection in
                 try await projection.apply(batch, on: connection, suffix: "_next")
             }
             position = last.position

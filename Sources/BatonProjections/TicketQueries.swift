@@ -187,20 +187,24 @@ public struct TicketQueries: Sendable {
         // and the tickets whose lease has run out (usually none: the SLA watcher returns
         // them at the instant); then the most urgent of all.
         var candidates: [TicketSummary] = []
+        // The limit is written into the statement, not bound: a prepared statement with a
+        // bound limit is planned afresh on every run (its generic plan looks costlier).
         for queue in queues {
             candidates += try await connection.query("""
-                SELECT \(unescaped: TicketSummary.columns) FROM rm_tickets
-                WHERE queue = \(queue) AND status = 'queued' AND lease_holder IS NULL
-                ORDER BY next_due_at NULLS LAST, priority, opened_at
-                LIMIT \(limit)
-                FOR UPDATE SKIP LOCKED
-                """).map(TicketSummary.init(row:))
-            candidates += try await connection.query("""
-                SELECT \(unescaped: TicketSummary.columns) FROM rm_tickets
-                WHERE queue = \(queue) AND status = 'queued' AND lease_holder IS NOT NULL AND lease_expires_at <= \(now)
-                ORDER BY next_due_at NULLS LAST, priority, opened_at
-                LIMIT \(limit)
-                FOR UPDATE SKIP LOCKED
+                WITH unleased AS (
+                    SELECT \(unescaped: TicketSummary.columns) FROM rm_tickets
+                    WHERE queue = \(queue) AND status = 'queued' AND lease_holder IS NULL
+                    ORDER BY next_due_at NULLS LAST, priority, opened_at
+                    LIMIT \(unescaped: String(limit))
+                    FOR UPDATE SKIP LOCKED
+                ), expired AS (
+                    SELECT \(unescaped: TicketSummary.columns) FROM rm_tickets
+                    WHERE queue = \(queue) AND status = 'queued' AND lease_holder IS NOT NULL AND lease_expires_at <= \(now)
+                    ORDER BY lease_expires_at
+                    LIMIT \(unescaped: String(limit))
+                    FOR UPDATE SKIP LOCKED
+                )
+                SELECT * FROM unleased UNION ALL SELECT * FROM expired
                 """).map(TicketSummary.init(row:))
         }
         return Array(candidates.sorted {

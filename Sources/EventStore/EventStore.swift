@@ -113,13 +113,16 @@ public final class EventStore: Sendable {
     }
 
     // MARK: - Reads
+    //
+    // Limits are written into the statements, not bound: a prepared statement whose limit is
+    // a parameter looks costlier as a generic plan and is planned afresh on every run.
 
     /// The events of `stream` from `version` (inclusive, from 1), at most `limit` of them.
     public func readStream(_ stream: String, fromVersion version: Int64 = 1, limit: Int = 10_000) async throws -> [RecordedEvent] {
         try await client.query("""
             SELECT \(unescaped: RecordedEvent.columns) FROM events
             WHERE stream = \(stream) AND stream_version >= \(version)
-            ORDER BY stream_version LIMIT \(limit)
+            ORDER BY stream_version LIMIT \(unescaped: String(limit))
             """
         ).map(RecordedEvent.init(row:))
     }
@@ -145,7 +148,7 @@ public final class EventStore: Sendable {
     public func readAll(after position: Int64, limit: Int, on connection: PostgresConnection) async throws -> [RecordedEvent] {
         try await connection.query("""
             SELECT \(unescaped: RecordedEvent.columns) FROM events
-            WHERE position > \(position) ORDER BY position LIMIT \(limit)
+            WHERE position > \(position) ORDER BY position LIMIT \(unescaped: String(limit))
             """
         ).map(RecordedEvent.init(row:))
     }

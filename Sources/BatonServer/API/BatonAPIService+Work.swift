@@ -166,8 +166,7 @@ extension BatonAPIService {
     /// committed without waiting for the disk: if it were lost, the projection restores it.
     private func grantLeases(queues: [String], max: Int, seconds: Int?, actor: Actor) async throws -> [Ticket] {
         guard !queues.isEmpty else { return [] }
-        return try await tickets.store.client.withTransaction { connection in
-            try await connection.executeScript("SET LOCAL synchronous_commit = off")
+        return try await tickets.store.client.withTransaction(waitForDisk: false) { connection in
             let instant = now()
             let candidates = try await queries.leaseCandidates(queues: queues, limit: max + 2, now: instant, on: connection)
             var granted: [Ticket] = []
