@@ -19,7 +19,10 @@ test: setup
 	$(SWIFT) test
 
 # Release-build benchmarks; prints figures and ratios against baselines measured in the same run.
+# The HTTP benchmarks load batond with wrk (installed if missing and possible), else with an
+# in-process Swift client.
 bench: setup
+	@command -v wrk >/dev/null 2>&1 || scripts/setup.sh wrk || echo "bench: wrk is not installed; the HTTP load comes from an in-process Swift client" >&2
 	$(SWIFT) run -c release baton-bench
 	$(SWIFT) run -c release baton-domain-bench
 	$(SWIFT) run -c release baton-api-bench

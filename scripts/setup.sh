@@ -4,6 +4,8 @@
 set -euo pipefail
 
 missing=()
+# `setup.sh wrk`: also the HTTP load generator `make bench` prefers.
+if [ "${1:-}" = wrk ] && ! command -v wrk >/dev/null 2>&1; then missing+=(wrk); fi
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 if ! pkg-config --exists libpq 2>/dev/null || [ ! -f "$(pkg-config --variable=includedir libpq 2>/dev/null)/libpq-fe.h" ]; then
   missing+=(libpq-dev)
