@@ -32,6 +32,7 @@ GRANT SELECT ON rm_compliance TO baton_auditor;
 
 -- The new table is filled by projecting the log again from the start: the tickets
 -- projection starts over on the next batond start (its tables are derived, never a
--- source of truth).
+-- source of truth). Stop every batond before applying this migration: an older replica
+-- still running would project the log again without keeping rm_compliance.
 TRUNCATE rm_tickets, rm_sla_clocks;
 DELETE FROM event_checkpoints WHERE name = 'tickets';

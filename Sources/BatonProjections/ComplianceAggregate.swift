@@ -94,8 +94,11 @@ struct ComplianceFigures: Sendable, Equatable {
     var calendar = DurationHistogram()
     var business = DurationHistogram()
 
+    /// Nothing at all: no counts, no histogram buckets and no time. (A clock re-resolved a
+    /// little later within one batch changes only the sums.)
     var isZero: Bool {
-        ended == 0 && met == 0 && breached == 0 && calendar.isEmpty && business.isEmpty
+        ended == 0 && met == 0 && breached == 0 && calendarMicroseconds == 0 && businessMicroseconds == 0
+            && calendar.isEmpty && business.isEmpty
     }
 
     mutating func merge(_ other: ComplianceFigures, sign: Int32 = 1) {

@@ -69,65 +69,69 @@ public struct ComplianceReports: Sendable {
         func add(_ key: ComplianceKey, _ figures: ComplianceFigures) {
             groups[ReportKey(key, by: filter.by), default: ComplianceFigures()].merge(figures)
         }
-        var partial: [(Date, Date)] = []
-        if let (first, last, firstStart, lastEnd) = span {
-            for row in try await client.query("""
-                SELECT \(unescaped: ComplianceRows.columns) FROM rm_compliance c
-                WHERE c.month >= \(first) AND c.month <= \(last) AND c.ended <> 0
-                  AND (\(filter.vendorId)::text IS NULL OR c.vendor_id = \(filter.vendorId))
-                  AND (\(filter.agreementId)::text IS NULL OR c.agreement_id = \(filter.agreementId))
-                """) {
-                let (key, figures) = try ComplianceRows.decode(row)
-                add(key, figures)
+        // One snapshot for all three reads, so a clock the projection moves meanwhile is
+        // counted once.
+        return try await client.withTransaction(isolation: .repeatableRead) { connection in
+            var partial: [(Date, Date)] = []
+            if let (first, last, firstStart, lastEnd) = span {
+                for row in try await connection.query("""
+                    SELECT \(unescaped: ComplianceRows.columns) FROM rm_compliance c
+                    WHERE c.month >= \(first) AND c.month <= \(last) AND c.ended <> 0
+                      AND (\(filter.vendorId)::text IS NULL OR c.vendor_id = \(filter.vendorId))
+                      AND (\(filter.agreementId)::text IS NULL OR c.agreement_id = \(filter.agreementId))
+                    """) {
+                    let (key, figures) = try ComplianceRows.decode(row)
+                    add(key, figures)
+                }
+                if filter.from < firstStart { partial.append((filter.from, firstStart)) }
+                if lastEnd < filter.to { partial.append((lastEnd, filter.to)) }
+            } else {
+                partial.append((filter.from, filter.to))
             }
-            if filter.from < firstStart { partial.append((filter.from, firstStart)) }
-            if lastEnd < filter.to { partial.append((lastEnd, filter.to)) }
-        } else {
-            partial.append((filter.from, filter.to))
-        }
-        for (from, to) in partial {
-            for row in try await client.query("""
-                SELECT \(unescaped: EndedClock.columns) FROM rm_sla_clocks
-                WHERE stopped_at >= \(from) AND stopped_at < \(to) AND status IN ('met', 'breached')
+            for (from, to) in partial {
+                for row in try await connection.query("""
+                    SELECT \(unescaped: EndedClock.columns) FROM rm_sla_clocks
+                    WHERE stopped_at >= \(from) AND stopped_at < \(to) AND status IN ('met', 'breached')
+                      AND (\(filter.vendorId)::text IS NULL OR vendor_id = \(filter.vendorId))
+                      AND (\(filter.agreementId)::text IS NULL OR COALESCE(agreement_id, 'customer') = \(filter.agreementId))
+                    """) {
+                    if let (key, figures) = try EndedClock(row: row).contribution { add(key, figures) }
+                }
+            }
+            // Clocks still running past a due instant in the range: live, from the clocks.
+            var overdue: [ReportKey: Int] = [:]
+            for row in try await connection.query("""
+                SELECT COALESCE(agreement_id, 'customer'), vendor_id, queue, kind, to_char(due_at AT TIME ZONE 'UTC', 'YYYY-MM'),
+                       priority, category, count(*)
+                FROM rm_sla_clocks
+                WHERE stopped_at IS NULL AND status = 'running' AND due_at >= \(filter.from) AND due_at < \(filter.to) AND due_at < now()
                   AND (\(filter.vendorId)::text IS NULL OR vendor_id = \(filter.vendorId))
                   AND (\(filter.agreementId)::text IS NULL OR COALESCE(agreement_id, 'customer') = \(filter.agreementId))
+                GROUP BY 1, 2, 3, 4, 5, 6, 7
                 """) {
-                if let (key, figures) = try EndedClock(row: row).contribution { add(key, figures) }
+                let key = ComplianceKey(
+                    agreementId: try row.decode(String.self, at: 0), vendorId: try row.decode(String?.self, at: 1),
+                    queue: try row.decode(String?.self, at: 2), kind: try row.decode(String.self, at: 3),
+                    month: try row.decode(String.self, at: 4), priority: try row.decode(String.self, at: 5),
+                    category: try row.decode(String.self, at: 6))
+                overdue[ReportKey(key, by: filter.by), default: 0] += Int(try row.decode(Int64.self, at: 7))
             }
-        }
-        // Clocks still running past a due instant in the range: live, from the clocks.
-        var overdue: [ReportKey: Int] = [:]
-        for row in try await client.query("""
-            SELECT COALESCE(agreement_id, 'customer'), vendor_id, queue, kind, to_char(due_at AT TIME ZONE 'UTC', 'YYYY-MM'),
-                   priority, category, count(*)
-            FROM rm_sla_clocks
-            WHERE stopped_at IS NULL AND status = 'running' AND due_at >= \(filter.from) AND due_at < \(filter.to) AND due_at < now()
-              AND (\(filter.vendorId)::text IS NULL OR vendor_id = \(filter.vendorId))
-              AND (\(filter.agreementId)::text IS NULL OR COALESCE(agreement_id, 'customer') = \(filter.agreementId))
-            GROUP BY 1, 2, 3, 4, 5, 6, 7
-            """) {
-            let key = ComplianceKey(
-                agreementId: try row.decode(String.self, at: 0), vendorId: try row.decode(String?.self, at: 1),
-                queue: try row.decode(String?.self, at: 2), kind: try row.decode(String.self, at: 3),
-                month: try row.decode(String.self, at: 4), priority: try row.decode(String.self, at: 5),
-                category: try row.decode(String.self, at: 6))
-            overdue[ReportKey(key, by: filter.by), default: 0] += Int(try row.decode(Int64.self, at: 7))
-        }
-        let keys = Set(groups.filter { $0.value.ended != 0 }.keys).union(overdue.keys)
-        return keys.sorted().map { key in
-            let figures = groups[key] ?? ComplianceFigures()
-            let ended = Int(figures.ended), met = Int(figures.met)
-            func minutes(_ micros: Int64) -> Double? { ended == 0 ? nil : Double(micros) / Double(ended) / 60_000_000 }
-            return ComplianceRow(
-                agreementId: key.agreementId, vendorId: key.vendorId, kind: key.kind, month: key.month,
-                priority: key.priority, category: key.category, queue: key.queue,
-                ended: ended, met: met, breached: Int(figures.breached),
-                compliancePercent: ended == 0 ? nil : Double(met * 100) / Double(ended),
-                meanCalendarMinutes: minutes(figures.calendarMicroseconds),
-                p90CalendarMinutes: figures.calendar.percentile(0.9).map { $0 / 60 },
-                meanBusinessMinutes: minutes(figures.businessMicroseconds),
-                p90BusinessMinutes: figures.business.percentile(0.9).map { $0 / 60 },
-                openPastDue: overdue[key] ?? 0)
+            let keys = Set(groups.filter { $0.value.ended != 0 }.keys).union(overdue.keys)
+            return keys.sorted().map { key in
+                let figures = groups[key] ?? ComplianceFigures()
+                let ended = Int(figures.ended), met = Int(figures.met)
+                func minutes(_ micros: Int64) -> Double? { ended == 0 ? nil : Double(micros) / Double(ended) / 60_000_000 }
+                return ComplianceRow(
+                    agreementId: key.agreementId, vendorId: key.vendorId, kind: key.kind, month: key.month,
+                    priority: key.priority, category: key.category, queue: key.queue,
+                    ended: ended, met: met, breached: Int(figures.breached),
+                    compliancePercent: ended == 0 ? nil : Double(met * 100) / Double(ended),
+                    meanCalendarMinutes: minutes(figures.calendarMicroseconds),
+                    p90CalendarMinutes: figures.calendar.percentile(0.9).map { $0 / 60 },
+                    meanBusinessMinutes: minutes(figures.businessMicroseconds),
+                    p90BusinessMinutes: figures.business.percentile(0.9).map { $0 / 60 },
+                    openPastDue: overdue[key] ?? 0)
+            }
         }
     }
 

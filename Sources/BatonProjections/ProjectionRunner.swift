@@ -4,6 +4,7 @@ import Logging
 import Metrics
 import Postgres
 import ServiceLifecycle
+import Synchronization
 
 /// Keeps one projection up to date, on exactly one batond replica at a time.
 ///
@@ -75,6 +76,7 @@ public struct ProjectionRunner: Service {
         defer { listener.stop() }
         var lastSessionCheck = ContinuousClock.now
         var analyzedAt = saved ?? 0
+        let analyzing = Flag()
         while !Task.isCancelled {
             let seen = signal.generation
             let batch = try await store.readAll(after: saved ?? 0, limit: batchSize)
@@ -93,12 +95,20 @@ public struct ProjectionRunner: Service {
                 // While the log is young its tables grow fast, faster than autovacuum
                 // refreshes their statistics; a plan made for a table of a few rows walks a
                 // whole queue. Analyze each time the log has doubled (some 20 times in the
-                // life of a million events); after that autovacuum keeps up.
-                if last.position >= Swift.max(1_000, 2 * analyzedAt) {
-                    try await store.client.withConnection { connection in
-                        for table in projection.tables { try await connection.executeScript("ANALYZE \(table)") }
-                    }
+                // life of a million events), beside the batches rather than between them;
+                // after that autovacuum keeps up.
+                if last.position >= Swift.max(1_000, 2 * analyzedAt), analyzing.value.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged {
                     analyzedAt = last.position
+                    Task { [store, projection, logger, analyzing] in
+                        defer { analyzing.value.store(false, ordering: .relaxed) }
+                        do {
+                            for table in projection.tables {
+                                try await store.client.execute("SELECT baton_analyze_read_model(\(table))")
+                            }
+                        } catch {
+                            logger.debug("read model statistics not refreshed: \(error)")
+                        }
+                    }
                 }
                 let head = try await store.headPosition()
                 lag.record(Double(head - last.position))
@@ -116,4 +126,9 @@ public struct ProjectionRunner: Service {
             }
         }
     }
+}
+
+/// A flag tasks share.
+private final class Flag: Sendable {
+    let value = Atomic<Bool>(false)
 }

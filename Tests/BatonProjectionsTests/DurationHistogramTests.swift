@@ -84,3 +84,30 @@ struct SeededGenerator: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+@Suite("Compliance changes within one batch")
+struct ComplianceChangesTests {
+    func clock(resolvedAfter seconds: Double) -> EndedClock {
+        let start = Date(timeIntervalSince1970: 1_772_323_200)
+        return EndedClock(
+            agreementId: "northwind-helpdesk", vendorId: "northwind", queue: "northwind-l1", kind: "resolution",
+            priority: "P3", category: "help-desk", status: "met", startedAt: start,
+            stoppedAt: start.addingTimeInterval(seconds), pausedSeconds: 0, elapsedSeconds: seconds)
+    }
+
+    @Test("a clock resolved again a little later in one batch changes the sums though not the counts or buckets")
+    func reResolvedWithinBucket() throws {
+        var changes = ComplianceChanges()
+        changes.add(clock(resolvedAfter: 3_600), sign: -1)
+        changes.add(clock(resolvedAfter: 3_610))  // the same 2% bucket
+        let delta = try #require(changes.deltas.values.first)
+        #expect(delta.ended == 0 && delta.calendar.isEmpty && delta.business.isEmpty)
+        #expect(delta.calendarMicroseconds == 10_000_000 && delta.businessMicroseconds == 10_000_000)
+        #expect(!delta.isZero)
+        var undone = ComplianceChanges()
+        undone.add(clock(resolvedAfter: 3_600), sign: -1)
+        undone.add(clock(resolvedAfter: 3_600))
+        let nothing = undone.deltas.values.allSatisfy { $0.isZero }
+        #expect(nothing)
+    }
+}

@@ -181,6 +181,15 @@ struct AppendTests {
                     let error = await #expect(throws: PostgresError.self) { try await connection.execute(statement) }
                     #expect(error?.sqlState == "42501", "\(statement.sql)")
                 }
+                // It may refresh a read model's statistics, and nothing else's.
+                try await connection.execute("SELECT baton_analyze_read_model('rm_tickets')")
+                #expect(try await connection.query("""
+                    SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'rm_tickets'
+                    """)[0].decode(Bool.self, at: 0))
+                for table in ["events", "api_tokens", "rm_nonexistent"] {
+                    let error = await #expect(throws: PostgresError.self) { try await connection.execute("SELECT baton_analyze_read_model(\(table))") }
+                    #expect(error?.sqlState == "42501", "\(table)")
+                }
                 try await connection.executeScript("RESET ROLE")
             }
             #expect(try await db.eventStore.verify().isIntact)

@@ -233,6 +233,7 @@ public final class PostgresConnection: @unchecked Sendable {
             // it unprepared now unless a transaction already failed with the error.
             prepared[key] = nil
             guard PQtransactionStatus(handle) == PQTRANS_IDLE else { throw error }
+            if let stale = PQexec(handle, "DEALLOCATE \(name!)") { PQclear(stale) }
             return try check(run(nil))
         }
     }
