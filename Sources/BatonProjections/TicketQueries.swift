@@ -213,26 +213,18 @@ public struct TicketQueries: Sendable {
     }
 
     /// How busy agreements and queues are now, for routing: open tickets per agreement and
-    /// queue, and tickets routed to each agreement this calendar month (UTC).
+    /// queue, and tickets routed to each agreement this calendar month (UTC), as the tickets
+    /// projection keeps them in `rm_queue_load` and `rm_agreement_intake`.
     public func routingLoad(now: Date) async throws -> RoutingLoad {
         var load = RoutingLoad()
-        let open = try await client.query("""
-            SELECT agreement_id, queue, count(*) FROM rm_tickets
-            WHERE status = ANY(\(Self.openStatuses)) AND queue IS NOT NULL
-            GROUP BY agreement_id, queue
-            """)
-        for row in open {
-            let count = Int(try row.decode(Int64.self, at: 2))
+        for row in try await client.query("SELECT agreement_id, queue, open_tickets FROM rm_queue_load") {
+            let count = Int(try row.decode(Int32.self, at: 2))
             if let agreement = try row.decode(String?.self, at: 0) { load.openTickets[agreement, default: 0] += count }
             load.queueDepth[try row.decode(String.self, at: 1), default: 0] += count
         }
-        let month = try await client.query("""
-            SELECT agreement_id, count(*) FROM rm_tickets
-            WHERE agreement_id IS NOT NULL AND queued_at >= date_trunc('month', \(now) AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
-            GROUP BY agreement_id
-            """)
-        for row in month {
-            load.newTicketsThisMonth[try row.decode(String.self, at: 0)] = Int(try row.decode(Int64.self, at: 1))
+        let month = EndedClock.month(ofMicroseconds: now.microsecondsSince1970)
+        for row in try await client.query("SELECT agreement_id, tickets FROM rm_agreement_intake WHERE month = \(month)") {
+            load.newTicketsThisMonth[try row.decode(String.self, at: 0)] = Int(try row.decode(Int32.self, at: 1))
         }
         return load
     }

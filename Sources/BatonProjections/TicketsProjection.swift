@@ -7,7 +7,8 @@ import Synchronization
 /// The `tickets` projection: `rm_tickets` (every ticket's current state, and the work order
 /// of its queue), `rm_sla_clocks` (every SLA clock of every ticket) and `rm_compliance`
 /// (compliance per agreement, vendor, queue, month, priority, category and clock kind, kept
-/// by subtracting what a ticket's old clocks counted and adding what its new ones count).
+/// by subtracting what a ticket's old clocks counted and adding what its new ones count),
+/// and what routing counts: `rm_queue_load` and `rm_agreement_intake`, kept the same way.
 ///
 /// For each ticket a batch touches, it reads the ticket's stream up to the batch's end and
 /// folds it with ``TicketDecider/fold(_:)`` and ``SLAClocks/compute(events:agreements:asOf:)``,
@@ -16,7 +17,7 @@ import Synchronization
 /// due instant since is for the query (`due_at < now()`) or the SLA watcher's breach event.
 public final class TicketsProjection: Projection {
     public let name = "tickets"
-    public let tables = ["rm_tickets", "rm_sla_clocks", "rm_compliance"]
+    public let tables = ["rm_tickets", "rm_sla_clocks", "rm_compliance", "rm_queue_load", "rm_agreement_intake"]
     let store: EventStore
     /// The agreement set as of the last batch; reloaded when a batch records agreement events.
     /// Reloaded whenever a batch does not follow straight on from the last one this object
@@ -72,11 +73,23 @@ public final class TicketsProjection: Projection {
             rows.placedPosition.append(f.placedPosition)
             for clock in f.clocks { clocks.append(clock, ticket: f.ticket) }
         }
-        try await rows.upsert(into: "rm_tickets\(suffix)", on: connection)
-        // Only tickets seen by an earlier batch have clocks to replace: a stream that starts
-        // in this batch has none yet (most of them, when catching up or rebuilding).
+        // Only tickets seen by an earlier batch have rows to replace: a stream that starts in
+        // this batch has none yet (most of them, when catching up or rebuilding).
         let seenBefore = Set(partial)
         let replaced = folded.filter { seenBefore.contains($0.stream) }.map(\.ticket.id)
+        var load = LoadChanges()
+        if !replaced.isEmpty {
+            for row in try await connection.query("""
+                SELECT \(unescaped: TicketLoad.columns) FROM \(unescaped: "rm_tickets\(suffix)") WHERE ticket_id = ANY(\(replaced))
+                """) {
+                load.add(try TicketLoad(row: row), sign: -1)
+            }
+        }
+        for index in rows.ticketId.indices {
+            load.add(TicketLoad(agreementId: rows.agreementId[index], queue: rows.queue[index], status: rows.status[index], queuedAt: rows.queuedAt[index]))
+        }
+        try await rows.upsert(into: "rm_tickets\(suffix)", on: connection)
+        try await load.write(suffix: suffix, on: connection)
         var compliance = ComplianceChanges()
         if !replaced.isEmpty {
             for row in try await connection.query("""

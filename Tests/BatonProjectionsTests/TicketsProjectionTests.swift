@@ -121,11 +121,30 @@ struct TicketsProjectionTests {
                 #expect(try await db.client.query("SELECT COALESCE(sum(ended), 0)::bigint FROM rm_compliance")[0].decode(Int64.self, at: 0)
                     == (try await db.client.query("SELECT count(*) FROM rm_sla_clocks WHERE status IN ('met', 'breached') AND stopped_at IS NOT NULL")[0].decode(Int64.self, at: 0)))
 
+                // Routing's counts equal counting the tickets themselves.
+                let queueLoad = try await snapshot(db.client, "rm_queue_load", orderBy: "agreement_id, queue")
+                let intake = try await snapshot(db.client, "rm_agreement_intake", orderBy: "agreement_id, month")
+                #expect(try await db.client.query("""
+                    SELECT agreement_id || '/' || queue || '=' || open_tickets FROM rm_queue_load ORDER BY 1
+                    """).map { try $0.decode(String?.self, at: 0) ?? "-" } == (try await db.client.query("""
+                    SELECT agreement_id || '/' || queue || '=' || count(*) FROM rm_tickets
+                    WHERE status IN ('unassigned', 'queued', 'accepted', 'in-progress', 'on-hold') AND queue IS NOT NULL
+                    GROUP BY agreement_id, queue ORDER BY 1
+                    """).map { try $0.decode(String?.self, at: 0) ?? "-" }))
+                #expect(try await db.client.query("""
+                    SELECT agreement_id || '/' || month || '=' || tickets FROM rm_agreement_intake ORDER BY 1
+                    """).map { try $0.decode(String.self, at: 0) } == (try await db.client.query("""
+                    SELECT agreement_id || '/' || to_char(queued_at AT TIME ZONE 'UTC', 'YYYY-MM') || '=' || count(*) FROM rm_tickets
+                    WHERE agreement_id IS NOT NULL AND queued_at IS NOT NULL GROUP BY agreement_id, 2 ORDER BY 1
+                    """).map { try $0.decode(String.self, at: 0) }))
+
                 let summary = try await admin.rebuild("tickets")
                 #expect(summary.events == (try await db.eventStore.headPosition()))
                 #expect(try await snapshot(db.client, "rm_tickets", orderBy: "ticket_id") == liveTickets)
                 #expect(try await snapshot(db.client, "rm_sla_clocks", orderBy: "ticket_id, clock_id") == liveClocks)
                 #expect(try await snapshot(db.client, "rm_compliance", orderBy: complianceOrder) == liveCompliance)
+                #expect(try await snapshot(db.client, "rm_queue_load", orderBy: "agreement_id, queue") == queueLoad)
+                #expect(try await snapshot(db.client, "rm_agreement_intake", orderBy: "agreement_id, month") == intake)
                 #expect(try await CheckpointStore(client: db.client).position(of: "tickets") == (try await db.eventStore.headPosition()))
             }
         }

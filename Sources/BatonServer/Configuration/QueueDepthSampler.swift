@@ -18,7 +18,7 @@ struct QueueDepthSampler: Service {
             while !Task.isCancelled {
                 do {
                     let rows = try await client.query("""
-                        SELECT queue, count(*) FROM rm_tickets WHERE queue IS NOT NULL AND status = ANY(\(TicketQueries.openStatuses)) GROUP BY queue
+                        SELECT queue, sum(open_tickets)::bigint FROM rm_queue_load GROUP BY queue
                         """)
                     var now = Set<String>()
                     for row in rows {
