@@ -15,6 +15,31 @@ public protocol Projection: Sendable {
     var tables: [String] { get }
     /// Applies a batch (ordered by position, never empty) to the tables named `<table><suffix>`.
     func apply(_ events: [RecordedEvent], on connection: PostgresConnection, suffix: String) async throws
+    /// The part of applying a batch that writes nothing (reading the log, folding), done
+    /// ahead: a rebuild prepares the next batch while it writes this one. The batch must
+    /// then be written after every batch before it. By default nothing is done ahead.
+    func prepare(_ events: [RecordedEvent], on connection: PostgresConnection, suffix: String) async throws -> any PreparedBatch
+}
+
+/// A batch ready to be written to a projection's tables.
+public protocol PreparedBatch: Sendable {
+    func write(on connection: PostgresConnection, suffix: String) async throws
+}
+
+extension Projection {
+    public func prepare(_ events: [RecordedEvent], on connection: PostgresConnection, suffix: String) async throws -> any PreparedBatch {
+        Unprepared(projection: self, events: events)
+    }
+}
+
+/// A batch a projection applies whole when it is written.
+private struct Unprepared: PreparedBatch {
+    let projection: any Projection
+    let events: [RecordedEvent]
+
+    func write(on connection: PostgresConnection, suffix: String) async throws {
+        try await projection.apply(events, on: connection, suffix: suffix)
+    }
 }
 
 /// Every projection batond runs.

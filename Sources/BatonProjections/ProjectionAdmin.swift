@@ -82,7 +82,8 @@ public struct ProjectionAdmin: Sendable {
     /// and their other indexes after the bulk of the log is in, which is much faster than
     /// keeping them up to date row by row. Batches commit without waiting for the disk:
     /// until the swap, a crash loses nothing but the fresh tables. The next batch is read
-    /// while the current one is applied.
+    /// and prepared (see ``Projection/prepare(_:on:suffix:)``) while the current one is
+    /// written.
     public func rebuild(_ name: String, batchSize: Int = 10_000) async throws -> RebuildSummary {
         guard let projection = projections.first(where: { $0.name == name }) else {
             throw UnknownProjection(name: name, known: projections.map(\.name))
@@ -101,19 +102,27 @@ public struct ProjectionAdmin: Sendable {
                 deferred.append((table, try await IndexDefinition.all(of: table, on: connection)))
             }
         }
+        // Each batch is read and folded (prepared) while the one before it is written.
+        @Sendable func prepareBatch(after position: Int64) -> Task<(batch: any PreparedBatch, last: Int64, count: Int)?, any Error> {
+            Task { [store, projection] in
+                let events = try await store.readAll(after: position, limit: batchSize)
+                guard let last = events.last else { return nil }
+                let prepared = try await store.client.withConnection { try await projection.prepare(events, on: $0, suffix: "_next") }
+                return (prepared, last.position, events.count)
+            }
+        }
         var position: Int64 = 0
         var count: Int64 = 0
         var batches = 0
-        var next = Task { [store] in try await store.readAll(after: 0, limit: batchSize) }
-        while true {
-            let batch = try await next.value
-            guard let last = batch.last else { break }
-            next = Task { [store] in try await store.readAll(after: last.position, limit: batchSize) }
+        var pending = prepareBatch(after: 0)
+        defer { pending.cancel() }
+        while let ready = try await pending.value {
+            pending = prepareBatch(after: ready.last)
             try await store.client.withTransaction(waitForDisk: false) { connection in
-                try await projection.apply(batch, on: connection, suffix: "_next")
+                try await ready.batch.write(on: connection, suffix: "_next")
             }
-            position = last.position
-            count += Int64(batch.count)
+            position = ready.last
+            count += Int64(ready.count)
             batches += 1
             // Keep the planner's picture of the growing tables current, so that lookups by
             // key use their index rather than scanning.

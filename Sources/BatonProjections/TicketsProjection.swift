@@ -29,7 +29,12 @@ public final class TicketsProjection: Projection {
     }
 
     public func apply(_ events: [RecordedEvent], on connection: PostgresConnection, suffix: String) async throws {
-        guard let last = events.last else { return }
+        try await prepare(events, on: connection, suffix: suffix).write(on: connection, suffix: suffix)
+    }
+
+    /// Reads what the batch needs from the log and folds its tickets; writes nothing.
+    public func prepare(_ events: [RecordedEvent], on connection: PostgresConnection, suffix: String) async throws -> any PreparedBatch {
+        guard let last = events.last else { return TicketBatch() }
         var set = agreements.withLock { $0 }
         let continues = set.loaded && events.first.map { $0.position == set.lastApplied + 1 } == true && suffix.isEmpty
         if !continues || events.contains(where: { AgreementLog.isAgreementStream($0.stream) }) {
@@ -46,7 +51,7 @@ public final class TicketsProjection: Projection {
             if inBatch[event.stream] == nil { order.append(event.stream) }
             inBatch[event.stream, default: []].append(event)
         }
-        guard !order.isEmpty else { return }
+        guard !order.isEmpty else { return TicketBatch() }
         let partial = order.filter { inBatch[$0]?.first?.streamVersion != 1 }
         for stream in partial { inBatch[stream] = [] }
         for event in try await store.readStreams(partial, upTo: last.position, on: connection) {
@@ -66,17 +71,29 @@ public final class TicketsProjection: Projection {
             for try await (part, tickets) in group { results[part] = tickets }
             return results.flatMap { $0 }
         }
-        var rows = TicketRows()
-        var clocks = ClockRows()
+        var batch = TicketBatch()
         for f in folded {
-            rows.append(f.ticket, clocks: f.clocks, history: f.history, updatedAt: f.updatedAt, position: f.position)
-            rows.placedPosition.append(f.placedPosition)
-            for clock in f.clocks { clocks.append(clock, ticket: f.ticket) }
+            batch.rows.append(f.ticket, clocks: f.clocks, history: f.history, updatedAt: f.updatedAt, position: f.position)
+            batch.rows.placedPosition.append(f.placedPosition)
+            for clock in f.clocks { batch.clocks.append(clock, ticket: f.ticket) }
         }
         // Only tickets seen by an earlier batch have rows to replace: a stream that starts in
         // this batch has none yet (most of them, when catching up or rebuilding).
         let seenBefore = Set(partial)
-        let replaced = folded.filter { seenBefore.contains($0.stream) }.map(\.ticket.id)
+        batch.replaced = folded.filter { seenBefore.contains($0.stream) }.map(\.ticket.id)
+        return batch
+    }
+}
+
+/// A batch of the tickets projection, folded and ready to write.
+private struct TicketBatch: PreparedBatch {
+    var rows = TicketRows()
+    var clocks = ClockRows()
+    /// The tickets an earlier batch wrote rows for.
+    var replaced: [UUID] = []
+
+    func write(on connection: PostgresConnection, suffix: String) async throws {
+        guard !rows.ticketId.isEmpty else { return }
         var load = LoadChanges()
         if !replaced.isEmpty {
             for row in try await connection.query("""
@@ -129,7 +146,7 @@ private struct FoldedTicket: Sendable {
 }
 
 /// Column arrays for one multi-row upsert into `rm_tickets`.
-private struct TicketRows {
+private struct TicketRows: Sendable {
     var ticketId: [UUID] = [], number: [Int64] = [], status: [String] = [], priority: [String] = []
     var category: [String] = [], site: [String?] = [], department: [String?] = [], subject: [String] = []
     var requester: [String] = [], source: [String] = [], externalReference: [String?] = []
@@ -232,7 +249,7 @@ private struct TicketRows {
 }
 
 /// Column arrays for one multi-row insert into `rm_sla_clocks`.
-private struct ClockRows {
+private struct ClockRows: Sendable {
     var ticketId: [UUID] = [], clockId: [String] = [], kind: [String] = [], level: [String] = []
     var agreementId: [String?] = [], agreementVersion: [Int32?] = [], vendorId: [String?] = [], queue: [String?] = []
     var priority: [String] = [], category: [String] = [], businessHours: [Bool] = [], startedAt: [Date] = []
