@@ -6,6 +6,7 @@ extension Bool: PostgresArrayElement {
     public static var postgresType: PostgresDataType { .bool }
     public static var postgresArrayType: PostgresDataType { .boolArray }
 
+    @inlinable
     public func encode(into buffer: inout [UInt8]) { buffer.append(self ? 1 : 0) }
 
     public init(postgresBytes bytes: UnsafeRawBufferPointer, type: PostgresDataType) throws(PostgresDecodingError.Reason) {
@@ -32,6 +33,7 @@ func decodeInteger(_ bytes: UnsafeRawBufferPointer, type: PostgresDataType) thro
 extension Int64: PostgresArrayElement {
     public static var postgresType: PostgresDataType { .int8 }
     public static var postgresArrayType: PostgresDataType { .int8Array }
+    @inlinable
     public func encode(into buffer: inout [UInt8]) { buffer.appendBigEndian(self) }
     public init(postgresBytes bytes: UnsafeRawBufferPointer, type: PostgresDataType) throws(PostgresDecodingError.Reason) {
         self = try decodeInteger(bytes, type: type)
@@ -41,6 +43,7 @@ extension Int64: PostgresArrayElement {
 extension Int: PostgresArrayElement {
     public static var postgresType: PostgresDataType { .int8 }
     public static var postgresArrayType: PostgresDataType { .int8Array }
+    @inlinable
     public func encode(into buffer: inout [UInt8]) { buffer.appendBigEndian(Int64(self)) }
     public init(postgresBytes bytes: UnsafeRawBufferPointer, type: PostgresDataType) throws(PostgresDecodingError.Reason) {
         self = Int(try decodeInteger(bytes, type: type))
@@ -50,6 +53,7 @@ extension Int: PostgresArrayElement {
 extension Int32: PostgresArrayElement {
     public static var postgresType: PostgresDataType { .int4 }
     public static var postgresArrayType: PostgresDataType { .int4Array }
+    @inlinable
     public func encode(into buffer: inout [UInt8]) { buffer.appendBigEndian(self) }
     public init(postgresBytes bytes: UnsafeRawBufferPointer, type: PostgresDataType) throws(PostgresDecodingError.Reason) {
         let wide = try decodeInteger(bytes, type: type)
@@ -61,6 +65,7 @@ extension Int32: PostgresArrayElement {
 extension Int16: PostgresArrayElement {
     public static var postgresType: PostgresDataType { .int2 }
     public static var postgresArrayType: PostgresDataType { .int2Array }
+    @inlinable
     public func encode(into buffer: inout [UInt8]) { buffer.appendBigEndian(self) }
     public init(postgresBytes bytes: UnsafeRawBufferPointer, type: PostgresDataType) throws(PostgresDecodingError.Reason) {
         let wide = try decodeInteger(bytes, type: type)
@@ -74,6 +79,7 @@ extension Int16: PostgresArrayElement {
 extension Double: PostgresArrayElement {
     public static var postgresType: PostgresDataType { .float8 }
     public static var postgresArrayType: PostgresDataType { .float8Array }
+    @inlinable
     public func encode(into buffer: inout [UInt8]) { buffer.appendBigEndian(bitPattern) }
     public init(postgresBytes bytes: UnsafeRawBufferPointer, type: PostgresDataType) throws(PostgresDecodingError.Reason) {
         switch type {
@@ -90,6 +96,7 @@ extension Double: PostgresArrayElement {
 extension String: PostgresArrayElement {
     public static var postgresType: PostgresDataType { .text }
     public static var postgresArrayType: PostgresDataType { .textArray }
+    @inlinable
     public func encode(into buffer: inout [UInt8]) { buffer.append(contentsOf: utf8) }
     public init(postgresBytes bytes: UnsafeRawBufferPointer, type: PostgresDataType) throws(PostgresDecodingError.Reason) {
         switch type {
@@ -109,6 +116,7 @@ extension String: PostgresArrayElement {
 extension UUID: PostgresArrayElement {
     public static var postgresType: PostgresDataType { .uuid }
     public static var postgresArrayType: PostgresDataType { .uuidArray }
+    @inlinable
     public func encode(into buffer: inout [UInt8]) {
         Swift.withUnsafeBytes(of: uuid) { buffer.append(contentsOf: $0) }
     }
@@ -125,13 +133,14 @@ extension UUID: PostgresArrayElement {
 
 extension Date: PostgresArrayElement {
     /// Microseconds between 1970-01-01 and PostgreSQL's epoch, 2000-01-01 (UTC).
-    static let postgresEpochOffsetMicroseconds: Int64 = 946_684_800_000_000
+    @usableFromInline static let postgresEpochOffsetMicroseconds: Int64 = 946_684_800_000_000
 
     public static var postgresType: PostgresDataType { .timestamptz }
     public static var postgresArrayType: PostgresDataType { .timestamptzArray }
 
     /// Microseconds since 1970-01-01 UTC, rounded to the nearest microsecond — the
     /// precision PostgreSQL stores.
+    @inlinable
     public var microsecondsSince1970: Int64 {
         Int64((timeIntervalSince1970 * 1_000_000).rounded())
     }
@@ -141,6 +150,7 @@ extension Date: PostgresArrayElement {
         self.init(timeIntervalSince1970: Double(microseconds) / 1_000_000)
     }
 
+    @inlinable
     public func encode(into buffer: inout [UInt8]) {
         buffer.appendBigEndian(microsecondsSince1970 - Self.postgresEpochOffsetMicroseconds)
     }
@@ -162,6 +172,7 @@ extension Date: PostgresArrayElement {
 extension Array: PostgresEncodable where Element: PostgresArrayElement {
     public static var postgresType: PostgresDataType { Element.postgresArrayType }
 
+    @inlinable
     public func encode(into buffer: inout [UInt8]) {
         buffer.appendBigEndian(Int32(isEmpty ? 0 : 1))  // dimensions
         buffer.appendBigEndian(Int32(contains { $0.isPostgresNull } ? 1 : 0))  // has NULLs
@@ -241,7 +252,9 @@ public struct PostgresBytes: PostgresArrayElement, Hashable {
 
 extension Optional: PostgresEncodable where Wrapped: PostgresEncodable {
     public static var postgresType: PostgresDataType { Wrapped.postgresType }
+    @inlinable
     public func encode(into buffer: inout [UInt8]) { self?.encode(into: &buffer) }
+    @inlinable
     public var isPostgresNull: Bool { self == nil }
 }
 

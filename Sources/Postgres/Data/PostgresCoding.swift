@@ -11,6 +11,7 @@ public protocol PostgresEncodable: Sendable {
 }
 
 extension PostgresEncodable {
+    @inlinable
     public var isPostgresNull: Bool { false }
 }
 
