@@ -2,12 +2,13 @@ import Foundation
 import Postgres
 
 /// Durations summarised so that summaries add and subtract exactly: a histogram whose
-/// buckets are 2% wide, from which a percentile is read to within 1% (or half a second, for
-/// durations under a second).
+/// buckets are 2% wide, from which a percentile is read to within 1% (durations under a
+/// second read as 0).
 ///
-/// Bucket 0 holds durations under one second; bucket *i* ≥ 1 holds [γ^(i−1), γ^i) seconds,
-/// γ = 1.02, and stands for 2γ^i / (γ + 1), whose relative distance to any value in the
-/// bucket is at most (γ − 1) / (γ + 1) < 1%.
+/// Bucket 0 holds durations under one second and stands for 0 (so a clock that ran no
+/// business time reads as none); bucket *i* ≥ 1 holds [γ^(i−1), γ^i) seconds, γ = 1.02,
+/// and stands for 2γ^i / (γ + 1), whose relative distance to any value in the bucket is at
+/// most (γ − 1) / (γ + 1) < 1%.
 public struct DurationHistogram: Sendable, Equatable {
     static let gamma = 1.02
     static let logGamma = log(gamma)
@@ -22,7 +23,7 @@ public struct DurationHistogram: Sendable, Equatable {
     }
 
     static func value(ofBucket bucket: Int32) -> Double {
-        bucket == 0 ? 0.5 : 2 * pow(gamma, Double(bucket)) / (gamma + 1)
+        bucket == 0 ? 0 : 2 * pow(gamma, Double(bucket)) / (gamma + 1)
     }
 
     public mutating func add(_ seconds: Double, count: Int32 = 1) {

@@ -12,7 +12,7 @@ struct DurationHistogramTests {
         return sorted[lower] + (rank - Double(lower)) * (sorted[upper] - sorted[lower])
     }
 
-    @Test("the 50th, 90th and 99th percentiles are within 1% (or half a second) of the exact ones", arguments: [1, 2, 7, 100, 5_000])
+    @Test("the 50th, 90th and 99th percentiles are within 1% (or a second) of the exact ones", arguments: [1, 2, 7, 100, 5_000])
     func percentiles(count: Int) {
         var generator = SeededGenerator(seed: UInt64(count))
         let values = (0..<count).map { _ in
@@ -24,7 +24,7 @@ struct DurationHistogramTests {
         for p in [0.5, 0.9, 0.99] {
             let exact = exactPercentile(values, p)
             let estimate = histogram.percentile(p)!
-            #expect(abs(estimate - exact) <= max(0.01 * exact, 0.5), "p\(p) of \(count): \(estimate) vs \(exact)")
+            #expect(abs(estimate - exact) <= max(0.01 * exact, 1), "p\(p) of \(count): \(estimate) vs \(exact)")
         }
     }
 
@@ -42,6 +42,10 @@ struct DurationHistogramTests {
         #expect(emptied.isEmpty)
         #expect(DurationHistogram(pairs: forward.pairs) == forward)
         #expect(DurationHistogram().percentile(0.9) == nil)
+        // Durations under a second read as none: a clock that ran no business time.
+        var none = DurationHistogram()
+        for _ in 0..<3 { none.add(0) }
+        #expect(none.percentile(0.9) == 0)
     }
 
     @Test("a clock counts in the UTC month in which it stopped")

@@ -153,7 +153,7 @@ struct SampleComplianceTests {
                 }
                 for (actual, column) in [(row.p90CalendarMinutes, 4), (row.p90BusinessMinutes, 6)] {
                     let exact = try expected.decode(Double.self, at: column)
-                    #expect(abs(try #require(actual) - exact) <= max(0.01 * abs(exact), 0.5 / 60), "\(key) column \(column): \(actual!) vs \(exact)")
+                    #expect(abs(try #require(actual) - exact) <= max(0.01 * abs(exact), 1.0 / 60), "\(key) column \(column): \(actual!) vs \(exact)")
                 }
             }
             // A range that covers its months only in part is counted from the clocks, with the
