@@ -29,10 +29,12 @@ public enum AgreementLog {
     }
 
     /// The policy recorded last and every agreement version, in one read of their streams.
+    /// (`position + 0`: the bound filters the few agreement events; as an index condition it
+    /// had PostgreSQL read the positions of nearly the whole log.)
     private static func read(upTo position: Int64, on connection: PostgresConnection) async throws -> (policy: ServicePolicySet?, agreements: [Agreement]) {
         let recorded = try await connection.query("""
             SELECT \(unescaped: RecordedEvent.columns) FROM events
-            WHERE (stream = \(policyStream) OR stream LIKE 'agreement-%') AND position <= \(position)
+            WHERE (stream = \(policyStream) OR stream LIKE 'agreement-%') AND position + 0 <= \(position)
             ORDER BY stream, stream_version
             """).map(RecordedEvent.init(row:))
         var policy: ServicePolicySet?

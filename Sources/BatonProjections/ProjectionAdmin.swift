@@ -124,9 +124,9 @@ public struct ProjectionAdmin: Sendable {
             position = ready.last
             count += Int64(ready.count)
             batches += 1
-            // Keep the planner's picture of the growing tables current, so that lookups by
-            // key use their index rather than scanning.
-            if batches & (batches - 1) == 0 {
+            // Give the planner a picture of the growing tables early, so that lookups by key
+            // use their index rather than scanning; past a few batches it no longer changes.
+            if batches <= 16, batches & (batches - 1) == 0 {
                 try await store.client.withConnection { connection in
                     for table in projection.tables { try await connection.executeScript("ANALYZE \(table)_next") }
                 }

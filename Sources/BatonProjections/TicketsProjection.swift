@@ -19,10 +19,12 @@ public final class TicketsProjection: Projection {
     public let name = "tickets"
     public let tables = ["rm_tickets", "rm_sla_clocks", "rm_compliance", "rm_queue_load", "rm_agreement_intake"]
     let store: EventStore
-    /// The agreement set as of the last batch; reloaded when a batch records agreement events.
-    /// Reloaded whenever a batch does not follow straight on from the last one this object
-    /// applied (another replica led meanwhile, a batch rolled back, a rebuild swapped tables).
-    private let agreements = Mutex<(set: AgreementSet?, loaded: Bool, lastApplied: Int64)>((nil, false, -1))
+    /// The agreement set as of the last batch, per table suffix (live, or a rebuild's
+    /// `_next`); reloaded when a batch records agreement events, and whenever a batch does
+    /// not follow straight on from the last one this object prepared for those tables
+    /// (another replica led meanwhile, a batch rolled back, a rebuild swapped tables, a
+    /// rebuild starting over).
+    private let agreements = Mutex<[String: (set: AgreementSet?, lastApplied: Int64)]>([:])
 
     public init(store: EventStore) {
         self.store = store
@@ -35,13 +37,15 @@ public final class TicketsProjection: Projection {
     /// Reads what the batch needs from the log and folds its tickets; writes nothing.
     public func prepare(_ events: [RecordedEvent], on connection: PostgresConnection, suffix: String) async throws -> any PreparedBatch {
         guard let last = events.last else { return TicketBatch() }
-        var set = agreements.withLock { $0 }
-        let continues = set.loaded && events.first.map { $0.position == set.lastApplied + 1 } == true && suffix.isEmpty
-        if !continues || events.contains(where: { AgreementLog.isAgreementStream($0.stream) }) {
-            set = (try await AgreementLog.agreementSet(upTo: last.position, on: connection), true, last.position)
+        var state: (set: AgreementSet?, lastApplied: Int64)
+        if let previous = agreements.withLock({ $0[suffix] }), events.first?.position == previous.lastApplied + 1,
+            !events.contains(where: { AgreementLog.isAgreementStream($0.stream) }) {
+            state = previous
+        } else {
+            state = (try await AgreementLog.agreementSet(upTo: last.position, on: connection), last.position)
         }
-        set.lastApplied = last.position
-        agreements.withLock { [set] in $0 = set }
+        state.lastApplied = last.position
+        agreements.withLock { [state] in $0[suffix] = state }
         // Each touched ticket's whole stream up to the batch's end: from the batch itself when
         // the batch holds it from its first event (most tickets, when catching up or
         // rebuilding), else read from the log.
@@ -59,7 +63,7 @@ public final class TicketsProjection: Projection {
         }
         // Folding and clock arithmetic are pure: spread them over the cores.
         let streams = order.map { inBatch[$0] ?? [] }
-        let agreementSet = set.set
+        let agreementSet = state.set
         let folded = try await withThrowingTaskGroup(of: (Int, [FoldedTicket]).self) { group in
             let parts = Swift.max(1, Swift.min(ProcessInfo.processInfo.activeProcessorCount, streams.count / 32))
             let size = (streams.count + parts - 1) / parts
