@@ -135,7 +135,7 @@ struct EndedClock: Sendable {
         guard status == "met" || status == "breached", let stoppedAt else { return nil }
         let key = ComplianceKey(
             agreementId: agreementId ?? "customer", vendorId: vendorId, queue: queue, kind: kind,
-            month: Self.month(ofMicroseconds: stoppedAt.microsecondsSince1970), priority: priority, category: category)
+            month: stoppedAt.utcMonth, priority: priority, category: category)
         let calendar = Double(stoppedAt.microsecondsSince1970 - startedAt.microsecondsSince1970) / 1_000_000 - pausedSeconds
         var figures = ComplianceFigures(
             ended: 1, met: status == "met" ? 1 : 0, breached: status == "breached" ? 1 : 0,
@@ -144,32 +144,9 @@ struct EndedClock: Sendable {
         figures.business.add(elapsedSeconds)
         return (key, figures)
     }
+}
 
-    /// `YYYY-MM` of an instant, in UTC, for years 0 to 9999 (days to civil date, Howard
-    /// Hinnant's algorithm).
-    static func month(ofMicroseconds micros: Int64) -> String {
-        let days = micros >= 0 ? micros / 86_400_000_000 : (micros - 86_399_999_999) / 86_400_000_000
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        let digits = Array("0123456789".utf8)
-        var text = [UInt8](repeating: UInt8(ascii: "0"), count: 7)
-        var y = Int(year)
-        for i in (0..<4).reversed() {
-            text[i] = digits[y % 10]
-            y /= 10
-        }
-        text[4] = UInt8(ascii: "-")
-        text[5] = digits[Int(month) / 10]
-        text[6] = digits[Int(month) % 10]
-        return String(decoding: text, as: UTF8.self)
-    }
-
+extension EndedClock {
     /// The columns `rm_sla_clocks` rows are read back with, in `init(row:)`'s order.
     static let columns = """
         agreement_id, vendor_id, queue, kind, priority, category, status, started_at, stopped_at, paused_seconds, elapsed_seconds
@@ -187,23 +164,6 @@ struct EndedClock: Sendable {
         stoppedAt = try row.decode(Date?.self, at: 8)
         pausedSeconds = try row.decode(Double.self, at: 9)
         elapsedSeconds = try row.decode(Double.self, at: 10)
-    }
-
-    init(
-        agreementId: String?, vendorId: String?, queue: String?, kind: String, priority: String, category: String,
-        status: String, startedAt: Date, stoppedAt: Date?, pausedSeconds: Double, elapsedSeconds: Double
-    ) {
-        self.agreementId = agreementId
-        self.vendorId = vendorId
-        self.queue = queue
-        self.kind = kind
-        self.priority = priority
-        self.category = category
-        self.status = status
-        self.startedAt = startedAt
-        self.stoppedAt = stoppedAt
-        self.pausedSeconds = pausedSeconds
-        self.elapsedSeconds = elapsedSeconds
     }
 }
 
@@ -227,10 +187,8 @@ struct ComplianceChanges {
             SELECT \(unescaped: ComplianceRows.columns) FROM \(unescaped: table) c
             JOIN unnest(\(keys.map(\.agreementId))::text[], \(keys.map(\.vendorId))::text[], \(keys.map(\.queue))::text[],
                         \(keys.map(\.kind))::text[], \(keys.map(\.month))::text[], \(keys.map(\.priority))::text[],
-                        \(keys.map(\.category))::text[]) AS k(agreement_id, vendor_id, queue, kind, month, priority, category)
-              ON c.agreement_id = k.agreement_id AND c.vendor_id IS NOT DISTINCT FROM k.vendor_id
-             AND c.queue IS NOT DISTINCT FROM k.queue AND c.kind = k.kind AND c.month = k.month
-             AND c.priority = k.priority AND c.category = k.category
+                        \(keys.map(\.category))::text[]) AS k(\(unescaped: ComplianceRows.keyColumns))
+              ON \(unescaped: ComplianceRows.sameKey)
             """) {
             let (key, figures) = try ComplianceRows.decode(row)
             current[key] = figures
@@ -254,6 +212,16 @@ struct ComplianceRows {
     var ended: [Int32] = [], met: [Int32] = [], breached: [Int32] = []
     var calendarMicroseconds: [Int64] = [], businessMicroseconds: [Int64] = []
     var histograms: [Int32] = [], calendarFrom: [Int32] = [], calendarTo: [Int32] = [], businessFrom: [Int32] = [], businessTo: [Int32] = []
+
+    /// The key of a row, in the order of ``ComplianceKey``'s fields.
+    static let keyColumns = "agreement_id, vendor_id, queue, kind, month, priority, category"
+
+    /// Row `c` has key `k` (vendor and queue may be NULL).
+    static let sameKey = """
+        c.agreement_id = k.agreement_id AND c.vendor_id IS NOT DISTINCT FROM k.vendor_id \
+        AND c.queue IS NOT DISTINCT FROM k.queue AND c.kind = k.kind AND c.month = k.month \
+        AND c.priority = k.priority AND c.category = k.category
+        """
 
     static let columns = """
         c.agreement_id, c.vendor_id, c.queue, c.kind, c.month, c.priority, c.category, c.ended, c.met, c.breached,
@@ -303,10 +271,8 @@ struct ComplianceRows {
         _ = try await connection.execute("""
             DELETE FROM \(unescaped: table) c
             USING unnest(\(agreementId)::text[], \(vendorId)::text[], \(queue)::text[], \(kind)::text[], \(month)::text[],
-                         \(priority)::text[], \(category)::text[]) AS k(agreement_id, vendor_id, queue, kind, month, priority, category)
-            WHERE c.agreement_id = k.agreement_id AND c.vendor_id IS NOT DISTINCT FROM k.vendor_id
-              AND c.queue IS NOT DISTINCT FROM k.queue AND c.kind = k.kind AND c.month = k.month
-              AND c.priority = k.priority AND c.category = k.category
+                         \(priority)::text[], \(category)::text[]) AS k(\(unescaped: Self.keyColumns))
+            WHERE \(unescaped: Self.sameKey)
             """)
     }
 
@@ -332,5 +298,33 @@ struct ComplianceRows {
                 calendar_microseconds = EXCLUDED.calendar_microseconds, business_microseconds = EXCLUDED.business_microseconds,
                 calendar_histogram = EXCLUDED.calendar_histogram, business_histogram = EXCLUDED.business_histogram
             """)
+    }
+}
+
+extension Date {
+    /// `YYYY-MM` of the instant, in UTC, for years 0 to 9999 (days to civil date, Howard
+    /// Hinnant's algorithm): the month a clock counts in, and routing's intake month.
+    var utcMonth: String {
+        let micros = microsecondsSince1970
+        let days = micros >= 0 ? micros / 86_400_000_000 : (micros - 86_399_999_999) / 86_400_000_000
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        let digits = Array("0123456789".utf8)
+        var text = [UInt8](repeating: UInt8(ascii: "0"), count: 7)
+        var y = Int(year)
+        for i in (0..<4).reversed() {
+            text[i] = digits[y % 10]
+            y /= 10
+        }
+        text[4] = UInt8(ascii: "-")
+        text[5] = digits[Int(month) / 10]
+        text[6] = digits[Int(month) % 10]
+        return String(decoding: text, as: UTF8.self)
     }
 }

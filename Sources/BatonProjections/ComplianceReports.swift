@@ -174,8 +174,7 @@ public struct ComplianceReports: Sendable {
         let firstStart = startOfFromMonth == from ? from : calendar.date(byAdding: .month, value: 1, to: startOfFromMonth)!
         let lastEnd = calendar.date(from: calendar.dateComponents([.year, .month], from: to))!
         guard firstStart < lastEnd, let lastStart = calendar.date(byAdding: .month, value: -1, to: lastEnd) else { return nil }
-        let month = { (date: Date) in EndedClock.month(ofMicroseconds: date.microsecondsSince1970) }
-        return (month(firstStart), month(lastStart), firstStart, lastEnd)
+        return (firstStart.utcMonth, lastStart.utcMonth, firstStart, lastEnd)
     }
 
     public struct CreditRow: Sendable, Equatable, Codable {

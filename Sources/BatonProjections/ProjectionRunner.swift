@@ -4,7 +4,6 @@ import Logging
 import Metrics
 import Postgres
 import ServiceLifecycle
-import Synchronization
 
 /// Keeps one projection up to date, on exactly one batond replica at a time.
 ///
@@ -76,7 +75,6 @@ public struct ProjectionRunner: Service {
         defer { listener.stop() }
         var lastSessionCheck = ContinuousClock.now
         var analyzedAt = saved ?? 0
-        let analyzing = Flag()
         while !Task.isCancelled {
             let seen = signal.generation
             let batch = try await store.readAll(after: saved ?? 0, limit: batchSize)
@@ -97,10 +95,9 @@ public struct ProjectionRunner: Service {
                 // whole queue. Analyze each time the log has doubled (some 20 times in the
                 // life of a million events), beside the batches rather than between them;
                 // after that autovacuum keeps up.
-                if last.position >= Swift.max(1_000, 2 * analyzedAt), analyzing.value.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged {
+                if last.position >= Swift.max(1_000, 2 * analyzedAt) {
                     analyzedAt = last.position
-                    Task { [store, projection, logger, analyzing] in
-                        defer { analyzing.value.store(false, ordering: .relaxed) }
+                    Task { [store, projection, logger] in
                         do {
                             for table in projection.tables {
                                 try await store.client.execute("SELECT baton_analyze_read_model(\(table))")
@@ -128,7 +125,3 @@ public struct ProjectionRunner: Service {
     }
 }
 
-/// A flag tasks share.
-private final class Flag: Sendable {
-    let value = Atomic<Bool>(false)
-}

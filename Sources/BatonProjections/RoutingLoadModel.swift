@@ -9,14 +9,10 @@ struct TicketLoad: Sendable {
     var status: String
     var queuedAt: Date?
 
-    static let columns = "agreement_id, queue, status, queued_at"
+}
 
-    init(agreementId: String?, queue: String?, status: String, queuedAt: Date?) {
-        self.agreementId = agreementId
-        self.queue = queue
-        self.status = status
-        self.queuedAt = queuedAt
-    }
+extension TicketLoad {
+    static let columns = "agreement_id, queue, status, queued_at"
 
     init(row: PostgresRow) throws {
         agreementId = try row.decode(String?.self, at: 0)
@@ -47,7 +43,7 @@ struct LoadChanges {
             open[QueueKey(agreementId: load.agreementId, queue: queue), default: 0] += sign
         }
         if let agreement = load.agreementId, let since = load.queuedAt {
-            intake[IntakeKey(agreementId: agreement, month: EndedClock.month(ofMicroseconds: since.microsecondsSince1970)), default: 0] += sign
+            intake[IntakeKey(agreementId: agreement, month: since.utcMonth), default: 0] += sign
         }
     }
 

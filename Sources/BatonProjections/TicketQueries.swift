@@ -222,7 +222,7 @@ public struct TicketQueries: Sendable {
             if let agreement = try row.decode(String?.self, at: 0) { load.openTickets[agreement, default: 0] += count }
             load.queueDepth[try row.decode(String.self, at: 1), default: 0] += count
         }
-        let month = EndedClock.month(ofMicroseconds: now.microsecondsSince1970)
+        let month = now.utcMonth
         for row in try await client.query("SELECT agreement_id, tickets FROM rm_agreement_intake WHERE month = \(month)") {
             load.newTicketsThisMonth[try row.decode(String.self, at: 0)] = Int(try row.decode(Int32.self, at: 1))
         }

@@ -92,51 +92,24 @@ public struct TicketOpener: Sendable {
 /// The agreement set in force, read from the log and kept for a few seconds: agreements
 /// change rarely, tickets arrive often. Applying agreements through this process refreshes
 /// it at once; another replica's change is seen within `lifetime`.
-public actor AgreementCache {
+public struct AgreementCache: Sendable {
     let catalog: AgreementCatalog
-    let lifetime: Duration
-    private var cached: (set: AgreementSet?, at: ContinuousClock.Instant)?
-    /// The read under way, shared by every caller that finds the set stale meanwhile, and
-    /// which invalidation it started after.
-    private var reading: (task: Task<AgreementSet?, any Error>, generation: Int)?
-    private var generation = 0
+    private let set: Refreshing<AgreementSet?>
 
     public init(catalog: AgreementCatalog, lifetime: Duration = .seconds(5)) {
         self.catalog = catalog
-        self.lifetime = lifetime
+        self.set = Refreshing(lifetime: lifetime) { _ in try await catalog.current() }
     }
 
     /// The set at most `lifetime` old; while a stale one is read again, callers get the
     /// stale one at once. After ``invalidate()`` everyone waits for a fresh read.
     public func current() async throws -> AgreementSet? {
-        if let cached, ContinuousClock.now - cached.at < lifetime { return cached.set }
-        let read = reading?.task ?? startReading()
-        if let cached { return cached.set }
-        return try await read.value
-    }
-
-    private func startReading() -> Task<AgreementSet?, any Error> {
-        let task = Task { [catalog] in try await catalog.current() }
-        let started = generation
-        reading = (task, started)
-        Task {
-            let result = await task.result
-            self.finished(result, generation: started)
-        }
-        return task
-    }
-
-    private func finished(_ result: Result<AgreementSet?, any Error>, generation started: Int) {
-        guard started == generation else { return }  // invalidated meanwhile: a newer read follows
-        reading = nil
-        if case .success(let set) = result { cached = (set, .now) }
+        try await set.current(at: Date())
     }
 
     /// Forgets the cached set (after applying agreements): the next caller reads afresh.
-    public func invalidate() {
-        cached = nil
-        reading = nil
-        generation += 1
+    public func invalidate() async {
+        await set.invalidate()
     }
 
     /// The queues a principal works: a vendor its agreements' queues; agents and admins the
@@ -170,40 +143,16 @@ public actor AgreementCache {
 /// counting every open ticket for every new one would cost more than the opening itself.
 /// Caps are therefore enforced as of a moment ago (the read model itself trails the log by
 /// milliseconds), which a cap of tens or hundreds of tickets does not notice.
-actor RoutingLoadCache {
-    let queries: TicketQueries
-    let lifetime: Duration
-    private var cached: (load: RoutingLoad, at: ContinuousClock.Instant)?
-    /// The count under way: callers that find the figures stale while it runs share it
-    /// rather than each counting the whole table again.
-    private var counting: Task<RoutingLoad, any Error>?
+struct RoutingLoadCache: Sendable {
+    private let load: Refreshing<RoutingLoad>
 
     init(queries: TicketQueries, lifetime: Duration = .seconds(2)) {
-        self.queries = queries
-        self.lifetime = lifetime
+        self.load = Refreshing(lifetime: lifetime) { now in try await queries.routingLoad(now: now) }
     }
 
     /// Figures at most `lifetime` old. While stale figures are being counted again, callers
     /// get the stale ones at once; only the very first count is waited for.
     func current(now: Date) async throws -> RoutingLoad {
-        if let cached, ContinuousClock.now - cached.at < lifetime { return cached.load }
-        let count = counting ?? startCounting(now: now)
-        if let cached { return cached.load }
-        return try await count.value
-    }
-
-    private func startCounting(now: Date) -> Task<RoutingLoad, any Error> {
-        let task = Task { [queries] in try await queries.routingLoad(now: now) }
-        counting = task
-        Task {
-            let result = await task.result
-            self.finished(result)
-        }
-        return task
-    }
-
-    private func finished(_ result: Result<RoutingLoad, any Error>) {
-        counting = nil
-        if case .success(let load) = result { cached = (load, .now) }
+        try await load.current(at: now)
     }
 }
