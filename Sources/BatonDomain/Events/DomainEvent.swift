@@ -17,7 +17,7 @@ extension DomainEvent {
 
     /// Decodes the current shape; override to upcast older schema versions.
     public static func decode(schemaVersion: Int, data: Data) throws -> Self {
-        try EventJSON.decoder.decode(Self.self, from: data)
+        try PayloadJSONDecoder().decode(Self.self, from: data)
     }
 }
 
