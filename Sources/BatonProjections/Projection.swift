@@ -24,6 +24,14 @@ public protocol Projection: Sendable {
 /// A batch ready to be written to a projection's tables.
 public protocol PreparedBatch: Sendable {
     func write(on connection: PostgresConnection, suffix: String) async throws
+    /// Parts that touch disjoint tables and may be written in separate transactions at the
+    /// same time (a rebuild does, into its fresh tables); together they write what ``write(on:suffix:)``
+    /// writes. By default the batch is one part.
+    var independentParts: [any PreparedBatch] { get }
+}
+
+extension PreparedBatch {
+    public var independentParts: [any PreparedBatch] { [self] }
 }
 
 extension Projection {

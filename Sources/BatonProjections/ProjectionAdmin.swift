@@ -118,8 +118,17 @@ public struct ProjectionAdmin: Sendable {
         defer { pending.cancel() }
         while let ready = try await pending.value {
             pending = prepareBatch(after: ready.last)
-            try await store.client.withTransaction(waitForDisk: false) { connection in
-                try await ready.batch.write(on: connection, suffix: "_next")
+            // The batch's independent parts (disjoint tables) in concurrent transactions, so
+            // that PostgreSQL writes them on as many cores; each finishes before the next batch.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for part in ready.batch.independentParts {
+                    group.addTask {
+                        try await store.client.withTransaction(waitForDisk: false) { connection in
+                            try await part.write(on: connection, suffix: "_next")
+                        }
+                    }
+                }
+                try await group.waitForAll()
             }
             position = ready.last
             count += Int64(ready.count)

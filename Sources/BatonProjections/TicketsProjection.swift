@@ -98,6 +98,24 @@ private struct TicketBatch: PreparedBatch {
 
     func write(on connection: PostgresConnection, suffix: String) async throws {
         guard !rows.ticketId.isEmpty else { return }
+        try await writeTickets(on: connection, suffix: suffix)
+        try await writeClocks(on: connection, suffix: suffix)
+    }
+
+    /// Tickets and queue load; clocks and compliance. Neither reads what the other writes.
+    var independentParts: [any PreparedBatch] {
+        [Part(batch: self, write: { try await $0.writeTickets(on: $1, suffix: $2) }),
+         Part(batch: self, write: { try await $0.writeClocks(on: $1, suffix: $2) })]
+    }
+
+    private struct Part: PreparedBatch {
+        let batch: TicketBatch
+        let write: @Sendable (TicketBatch, PostgresConnection, String) async throws -> Void
+        func write(on connection: PostgresConnection, suffix: String) async throws { try await write(batch, connection, suffix) }
+    }
+
+    private func writeTickets(on connection: PostgresConnection, suffix: String) async throws {
+        guard !rows.ticketId.isEmpty else { return }
         var load = LoadChanges()
         if !replaced.isEmpty {
             for row in try await connection.query("""
@@ -111,6 +129,10 @@ private struct TicketBatch: PreparedBatch {
         }
         try await rows.upsert(into: "rm_tickets\(suffix)", on: connection)
         try await load.write(suffix: suffix, on: connection)
+    }
+
+    private func writeClocks(on connection: PostgresConnection, suffix: String) async throws {
+        guard !rows.ticketId.isEmpty else { return }
         var compliance = ComplianceChanges()
         if !replaced.isEmpty {
             for row in try await connection.query("""

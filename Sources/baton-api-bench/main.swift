@@ -12,7 +12,8 @@
 // - NDJSON import: resident memory while a large body streams through POST /v1/tickets/import.
 //
 // Sizes: BENCH_TICKETS (default 12,000), BENCH_LEASES (per worker, default 100),
-// BENCH_NDJSON_MB (default 100), BENCH_REBUILD_TICKETS (default 125,000). BENCH_SECTIONS picks
+// BENCH_NDJSON_MB (default 100), BENCH_REBUILD_TICKETS (default 125,000), BENCH_REBUILD_BATCH (events per
+// rebuild batch, default 10,000). BENCH_SECTIONS picks
 // sections by name (comma-separated: ingest, leases, import, lag, rebuild; default all);
 // leases need tickets, so `leases` alone still opens BENCH_TICKETS of them first.
 import AsyncHTTPClient
@@ -335,7 +336,7 @@ do {
         let liveStart = ContinuousClock.now
         let liveDone = try await projections.waitUntilApplied(try await store.headPosition(), timeout: .seconds(900))
         print("(live projection caught up with the synthetic year: \(liveDone), in \(String(format: "%.0f", seconds(ContinuousClock.now - liveStart))) s; rebuilding)")
-        let rebuilt = try await projections.rebuild("tickets")
+        let rebuilt = try await projections.rebuild("tickets", batchSize: Int(environment["BENCH_REBUILD_BATCH"] ?? "") ?? 10_000)
         print("\nRebuild of the tickets projection from position 0 (\(rebuilt.events) events, \(rebuildTickets) synthetic tickets + the above)")
         print("  events/s  \(String(format: "%9.0f", rebuilt.eventsPerSecond))   (goal: ≥ 100,000/s)")
         let head = try await store.headPosition()
