@@ -77,10 +77,12 @@ public struct ProjectionRunner: Service {
         var analyzedAt = saved ?? 0
         while !Task.isCancelled {
             let seen = signal.generation
-            let batch = try await store.readAll(after: saved ?? 0, limit: batchSize)
+            // Everything on the session that holds the lock: under load the pool's connections
+            // are all busy with requests, and the runner would wait its turn for one.
+            let batch = try await store.readAll(after: saved ?? 0, limit: batchSize, on: session)
             if let last = batch.last {
                 do {
-                    try await store.client.withTransaction { connection in
+                    try await session.withTransaction { connection in
                         try await projection.apply(batch, on: connection, suffix: "")
                         try await checkpoints.save(projection.name, from: saved, to: last.position, on: connection)
                         _ = try await connection.query("SELECT pg_notify(\(Self.notificationChannel), \("\(projection.name):\(last.position)"))")
@@ -90,15 +92,17 @@ public struct ProjectionRunner: Service {
                     return
                 }
                 saved = last.position
-                // While the log is young its tables grow fast, faster than autovacuum
-                // refreshes their statistics; a plan made for a table of a few rows walks a
-                // whole queue. Analyze each time the log has doubled (some 20 times in the
-                // life of a million events), beside the batches rather than between them;
-                // after that autovacuum keeps up.
+                // While the log is young its tables and the read models grow fast, faster
+                // than autovacuum refreshes their statistics; a plan made for a table of a
+                // few rows walks a whole queue, or the whole log for each batch (cached
+                // generic plans are only remade when statistics change). Analyze each time
+                // the log has doubled (some 20 times in the life of a million events),
+                // beside the batches rather than between them; after that autovacuum keeps up.
                 if last.position >= Swift.max(1_000, 2 * analyzedAt) {
                     analyzedAt = last.position
                     Task { [store, projection, logger] in
                         do {
+                            try await store.client.execute("SELECT baton_analyze_log()")
                             for table in projection.tables {
                                 try await store.client.execute("SELECT baton_analyze_read_model(\(table))")
                             }
@@ -107,7 +111,7 @@ public struct ProjectionRunner: Service {
                         }
                     }
                 }
-                let head = try await store.headPosition()
+                let head = try await store.headPosition(on: session)
                 lag.record(Double(head - last.position))
                 lagSeconds.record(max(0, Date().timeIntervalSince(last.recordedAt)))
                 if batch.count == batchSize { continue }

@@ -172,7 +172,12 @@ public final class EventStore: Sendable {
 
     /// The position of the last event in the log (0 when empty).
     public func headPosition() async throws -> Int64 {
-        try await client.query("SELECT position FROM event_log_head").first?.decode(Int64.self, at: 0) ?? 0
+        try await client.withConnection { try await headPosition(on: $0) }
+    }
+
+    /// The position of the last event in the log, read on `connection`.
+    public func headPosition(on connection: PostgresConnection) async throws -> Int64 {
+        try await connection.query("SELECT position FROM event_log_head").first?.decode(Int64.self, at: 0) ?? 0
     }
 
     /// The stream's version (its number of events), or `nil` when it does not exist.

@@ -186,6 +186,11 @@ struct AppendTests {
                 #expect(try await connection.query("""
                     SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'rm_tickets'
                     """)[0].decode(Bool.self, at: 0))
+                // ...and the log's, through the function made for it.
+                try await connection.execute("SELECT baton_analyze_log()")
+                #expect(try await connection.query("""
+                    SELECT count(*) FROM pg_stat_user_tables WHERE relname IN ('events', 'event_streams', 'event_commands') AND last_analyze IS NOT NULL
+                    """)[0].decode(Int64.self, at: 0) == 3)
                 for table in ["events", "api_tokens", "rm_nonexistent"] {
                     let error = await #expect(throws: PostgresError.self) { try await connection.execute("SELECT baton_analyze_read_model(\(table))") }
                     #expect(error?.sqlState == "42501", "\(table)")

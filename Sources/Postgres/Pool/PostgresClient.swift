@@ -79,19 +79,7 @@ public final class PostgresClient: Sendable {
         _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         try await withConnection { connection in
-            try await connection.executeScript(
-                "BEGIN ISOLATION LEVEL \(isolation.sql)" + (waitForDisk ? "" : "; SET LOCAL synchronous_commit = off"))
-            let result: Result
-            do {
-                result = try await body(connection)
-            } catch {
-                // If the connection broke, the server rolls back on its own; the pool
-                // discards the connection either way.
-                try? await connection.executeScript("ROLLBACK")
-                throw error
-            }
-            try await connection.executeScript("COMMIT")
-            return result
+            try await connection.withTransaction(isolation: isolation, waitForDisk: waitForDisk, body)
         }
     }
 
@@ -148,5 +136,32 @@ public final class PostgresClient: Sendable {
             case .serializable: "SERIALIZABLE"
             }
         }
+    }
+}
+
+extension PostgresConnection {
+    /// Runs `body` in a transaction on this connection: commits when it returns, rolls back
+    /// when it throws. See ``PostgresClient/withTransaction(isolation:waitForDisk:_:)``; this
+    /// one is for a connection held for long (a leader's session), which must not wait for
+    /// the pool.
+    @discardableResult
+    public func withTransaction<Result>(
+        isolation: PostgresClient.IsolationLevel = .readCommitted,
+        waitForDisk: Bool = true,
+        _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        try await executeScript(
+            "BEGIN ISOLATION LEVEL \(isolation.sql)" + (waitForDisk ? "" : "; SET LOCAL synchronous_commit = off"))
+        let result: Result
+        do {
+            result = try await body(self)
+        } catch {
+            // If the connection broke, the server rolls back on its own; a pool discards
+            // the connection either way.
+            try? await executeScript("ROLLBACK")
+            throw error
+        }
+        try await executeScript("COMMIT")
+        return result
     }
 }
