@@ -63,7 +63,20 @@ public enum TicketEvents {
 
     /// The domain's form of a stored event.
     public static func decode(_ recorded: RecordedEvent) throws -> Stamped<TicketEvent> {
-        let event = try TicketEvent.decode(typeName: recorded.type, schemaVersion: recorded.schemaVersion, data: Data(recorded.data))
+        try decode(recorded, forFolding: false)
+    }
+
+    /// The domain's form of a stored event, for folding: routing traces left out (see
+    /// ``TicketEvent/decodeForFolding(typeName:schemaVersion:data:)``).
+    public static func decodeForFolding(_ recorded: RecordedEvent) throws -> Stamped<TicketEvent> {
+        try decode(recorded, forFolding: true)
+    }
+
+    private static func decode(_ recorded: RecordedEvent, forFolding: Bool) throws -> Stamped<TicketEvent> {
+        let data = Data(recorded.data)
+        let event = forFolding
+            ? try TicketEvent.decodeForFolding(typeName: recorded.type, schemaVersion: recorded.schemaVersion, data: data)
+            : try TicketEvent.decode(typeName: recorded.type, schemaVersion: recorded.schemaVersion, data: data)
         guard let actor = Actor(rawValue: recorded.actor) else {
             throw EventDecodingError(
                 code: .invalidData, typeName: recorded.type, schemaVersion: recorded.schemaVersion,

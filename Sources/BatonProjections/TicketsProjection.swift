@@ -159,7 +159,7 @@ private struct FoldedTicket: Sendable {
     var stream: String
 
     init?(stream: [RecordedEvent], agreements: AgreementSet?) throws {
-        let history = try stream.map(TicketEvents.decode)
+        let history = try stream.map(TicketEvents.decodeForFolding)
         guard let ticket = TicketDecider.fold(history), let last = stream.last else { return nil }
         self.ticket = ticket
         self.history = history

@@ -329,6 +329,39 @@ struct TicketEventCodingTests {
         }
     }
 
+    @Test("Decoding for folding leaves routing traces out and nothing else")
+    func decodingForFolding() throws {
+        var s = Stream.queued()
+        try s.run(.accept, at: t0 + 20)
+        try s.run(.resolve(code: "fixed", note: "n"), at: t0 + 30)
+        let traced = TicketEvent.routed(TicketRouted(
+            assignment: northwindQueue, cause: .rejected, summary: "back to Northwind",
+            trace: [RoutingTraceLine(outcome: "chosen", agreementId: "northwind", agreementVersion: 2, reason: "covered", explanation: "Agreement \"northwind\" covers it.")]))
+        let events = s.events.map(\.event) + [traced]
+        var folded: [Stamped<TicketEvent>] = []
+        for (index, e) in events.enumerated() {
+            let data = try e.encodedData()
+            let full = try TicketEvent.decode(typeName: e.typeName, schemaVersion: e.schemaVersion, data: data)
+            let light = try TicketEvent.decodeForFolding(typeName: e.typeName, schemaVersion: e.schemaVersion, data: data)
+            if case .routed(var routed) = full {
+                routed.trace = []
+                #expect(light == .routed(routed))
+            } else {
+                #expect(light == full)
+            }
+            folded.append(Stamped(light, at: t0 + Double(index), by: .system))
+        }
+        #expect(events.contains { if case .routed(let r) = $0 { !r.trace.isEmpty } else { false } })
+        // Folding gives the same ticket either way.
+        let fullHistory = try events.enumerated().map { index, e in
+            Stamped(try TicketEvent.decode(typeName: e.typeName, schemaVersion: e.schemaVersion, data: e.encodedData()), at: t0 + Double(index), by: .system)
+        }
+        #expect(TicketDecider.fold(folded) == TicketDecider.fold(fullHistory))
+        #expect { try TicketEvent.decodeForFolding(typeName: "TicketRouted", schemaVersion: 1, data: Data(#"{"cause":"opened"}"#.utf8)) } throws: { e in
+            (e as? EventDecodingError)?.description == "TicketRouted v1 could not be decoded: missing .assignment"
+        }
+    }
+
     @Test("Stored JSON uses camelCase field names and ISO 8601 dates")
     func jsonShape() throws {
         let e = TicketEvent.leased(TicketLeased(holder: northwind, expiresAt: Date(timeIntervalSince1970: 1_773_158_400.5)))
