@@ -144,6 +144,16 @@ struct PayloadJSONDecoderTests {
             guard case .valueNotFound = error as? DecodingError else { return false }
             return true
         }
+        // Inside a nested container (an enum's associated values), the path is Foundation's.
+        func path(_ error: any Error) -> [String]? {
+            guard case .typeMismatch(_, let context) = error as? DecodingError else { return nil }
+            return context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }
+        }
+        let shapes = Data(#"[{"circle":{"radius":1}},{"square":{"side":"x"}}]"#.utf8)
+        let ours = #expect(throws: DecodingError.self) { try PayloadJSONDecoder().decode([PayloadSample.Shape].self, from: shapes) }
+        let theirs = #expect(throws: DecodingError.self) { try JSONDecoder().decode([PayloadSample.Shape].self, from: shapes) }
+        #expect(ours.flatMap(path) == ["1", "square", "side"])
+        #expect(ours.flatMap(path) == theirs.flatMap(path))
         #expect { try PayloadJSONDecoder().decode([Int8].self, from: Data("[128]".utf8)) } throws: { error in
             guard case .dataCorrupted = error as? DecodingError else { return false }
             return true

@@ -229,43 +229,64 @@ final class TapeDecoder: Decoder {
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
-        try KeyedDecodingContainer(TapeKeyedContainer<Key>(decoder: self, object: current, codingPath: codingPath))
+        try KeyedDecodingContainer(TapeKeyedContainer<Key>(decoder: self, object: current, depth: codingPath.count))
     }
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
-        try TapeUnkeyedContainer(decoder: self, array: current, codingPath: codingPath)
+        try TapeUnkeyedContainer(decoder: self, array: current, depth: codingPath.count)
     }
 
     func singleValueContainer() throws -> any SingleValueDecodingContainer {
-        TapeSingleValueContainer(decoder: self, index: current, codingPath: codingPath)
+        TapeSingleValueContainer(decoder: self, index: current, depth: codingPath.count)
     }
 
     // MARK: Values
 
-    /// Decodes the value at token `index`; `key` extends the coding path for nested types.
-    func unwrap<T: Decodable>(_ type: T.Type, at index: Int, key: (any CodingKey)? = nil, in path: [any CodingKey] = []) throws -> T {
-        if T.self == Date.self { return try date(at: index, path: path, key: key) as! T }
-        if T.self == String.self { return try string(at: index, path: path, key: key) as! T }
-        if T.self == UUID.self { return try uuid(at: index, path: path, key: key) as! T }
-        if T.self == Data.self { return try data(at: index, path: path, key: key) as! T }
-        if T.self == Decimal.self { return try decimal(at: index, path: path, key: key) as! T }
-        if T.self == URL.self { return try url(at: index, path: path, key: key) as! T }
+    /// Where a value sits, for error messages: the first `depth` keys of ``codingPath`` (the
+    /// decoder's stack of nested values), then `extra` (keys of nested containers), then `key`.
+    /// Paths are only built when an error needs one.
+    struct Location {
+        var depth: Int
+        var extra: [any CodingKey] = []
+        var key: (any CodingKey)?
+    }
+
+    func path(_ l: Location) -> [any CodingKey] {
+        var path = Array(codingPath.prefix(l.depth))
+        path.append(contentsOf: l.extra)
+        if let key = l.key { path.append(key) }
+        return path
+    }
+
+    /// Decodes the value at token `index`, found at `l`.
+    func unwrap<T: Decodable>(_ type: T.Type, at index: Int, _ l: Location = Location(depth: 0)) throws -> T {
+        if T.self == Date.self { return try date(at: index, l) as! T }
+        if T.self == String.self { return try string(at: index, l) as! T }
+        if T.self == UUID.self { return try uuid(at: index, l) as! T }
+        if T.self == Data.self { return try data(at: index, l) as! T }
+        if T.self == Decimal.self { return try decimal(at: index, l) as! T }
+        if T.self == URL.self { return try url(at: index, l) as! T }
+        // The stack grows and shrinks in place: no path is copied for a value that decodes.
         let savedCurrent = current
-        let savedPath = codingPath
+        // A container is used while the stack stands at its depth; a decoder kept past its
+        // `init(from:)` (not done by payloads) gets its path rebuilt and restored.
+        let saved: [any CodingKey]? = codingPath.count == l.depth ? nil : codingPath
+        if saved != nil { codingPath = Array(codingPath.prefix(l.depth)) }
         current = index
-        codingPath = key.map { path + [$0] } ?? path
+        codingPath.append(contentsOf: l.extra)
+        if let key = l.key { codingPath.append(key) }
         defer {
             current = savedCurrent
-            codingPath = savedPath
+            if let saved { codingPath = saved } else { codingPath.removeSubrange(l.depth...) }
         }
         return try T(from: self)
     }
 
     @inline(__always) func token(_ index: Int) -> JSONToken { tape[index] }
 
-    func typeMismatch(_ expected: Any.Type, at index: Int, path: [any CodingKey], key: (any CodingKey)?) -> DecodingError {
+    func typeMismatch(_ expected: Any.Type, at index: Int, _ l: Location) -> DecodingError {
         let kind = tape[index].kind
-        let fullPath = key.map { path + [$0] } ?? path
+        let fullPath = path(l)
         if kind == .null {
             return DecodingError.valueNotFound(expected, .init(codingPath: fullPath, debugDescription: "Expected \(expected) value but found null instead."))
         }
@@ -283,33 +304,33 @@ final class TapeDecoder: Decoder {
         }
     }
 
-    func corrupted(_ message: String, path: [any CodingKey], key: (any CodingKey)?) -> DecodingError {
-        DecodingError.dataCorrupted(.init(codingPath: key.map { path + [$0] } ?? path, debugDescription: message))
+    func corrupted(_ message: String, _ l: Location) -> DecodingError {
+        DecodingError.dataCorrupted(.init(codingPath: path(l), debugDescription: message))
     }
 
-    func string(at index: Int, path: [any CodingKey], key: (any CodingKey)?) throws -> String {
+    func string(at index: Int, _ l: Location) throws -> String {
         let t = tape[index]
         switch t.kind {
         case .string:
             let slice = UnsafeRawBufferPointer(rebasing: bytes[Int(t.start)..<Int(t.start + t.length)])
             guard let s = String(validating: slice, as: UTF8.self) else {
-                throw corrupted("The string is not valid UTF-8.", path: path, key: key)
+                throw corrupted("The string is not valid UTF-8.", l)
             }
             return s
         case .escapedString:
-            return try unescape(t, path: path, key: key)
+            return try unescape(t, l)
         default:
-            throw typeMismatch(String.self, at: index, path: path, key: key)
+            throw typeMismatch(String.self, at: index, l)
         }
     }
 
-    private func unescape(_ t: JSONToken, path: [any CodingKey], key: (any CodingKey)?) throws -> String {
+    private func unescape(_ t: JSONToken, _ l: Location) throws -> String {
         var out: [UInt8] = []
         out.reserveCapacity(Int(t.length))
         var i = Int(t.start)
         let end = Int(t.start + t.length)
         func hex4(_ at: Int) throws -> UInt32 {
-            guard at + 4 <= end else { throw corrupted("Invalid \\u escape.", path: path, key: key) }
+            guard at + 4 <= end else { throw corrupted("Invalid \\u escape.", l) }
             var value: UInt32 = 0
             for j in at..<at + 4 {
                 let b = bytes[j]
@@ -318,7 +339,7 @@ final class TapeDecoder: Decoder {
                 case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = b - UInt8(ascii: "0")
                 case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = b - UInt8(ascii: "a") + 10
                 case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = b - UInt8(ascii: "A") + 10
-                default: throw corrupted("Invalid \\u escape.", path: path, key: key)
+                default: throw corrupted("Invalid \\u escape.", l)
                 }
                 value = value << 4 | UInt32(digit)
             }
@@ -331,7 +352,7 @@ final class TapeDecoder: Decoder {
                 i += 1
                 continue
             }
-            guard i + 1 < end else { throw corrupted("Invalid escape at the end of a string.", path: path, key: key) }
+            guard i + 1 < end else { throw corrupted("Invalid escape at the end of a string.", l) }
             let e = bytes[i + 1]
             i += 2
             switch e {
@@ -348,45 +369,45 @@ final class TapeDecoder: Decoder {
                 i += 4
                 if (0xD800...0xDBFF).contains(scalar) {
                     guard i + 6 <= end, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") else {
-                        throw corrupted("Unpaired UTF-16 surrogate in a \\u escape.", path: path, key: key)
+                        throw corrupted("Unpaired UTF-16 surrogate in a \\u escape.", l)
                     }
                     let low = try hex4(i + 2)
                     guard (0xDC00...0xDFFF).contains(low) else {
-                        throw corrupted("Unpaired UTF-16 surrogate in a \\u escape.", path: path, key: key)
+                        throw corrupted("Unpaired UTF-16 surrogate in a \\u escape.", l)
                     }
                     i += 6
                     scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                 } else if (0xDC00...0xDFFF).contains(scalar) {
-                    throw corrupted("Unpaired UTF-16 surrogate in a \\u escape.", path: path, key: key)
+                    throw corrupted("Unpaired UTF-16 surrogate in a \\u escape.", l)
                 }
-                guard let u = Unicode.Scalar(scalar) else { throw corrupted("Invalid \\u escape.", path: path, key: key) }
+                guard let u = Unicode.Scalar(scalar) else { throw corrupted("Invalid \\u escape.", l) }
                 out.append(contentsOf: UTF8.encode(u)!)
             default:
-                throw corrupted("Invalid escape \\\(Character(Unicode.Scalar(e))).", path: path, key: key)
+                throw corrupted("Invalid escape \\\(Character(Unicode.Scalar(e))).", l)
             }
         }
         guard let s = String(validating: out, as: UTF8.self) else {
-            throw corrupted("The string is not valid UTF-8.", path: path, key: key)
+            throw corrupted("The string is not valid UTF-8.", l)
         }
         return s
     }
 
-    func bool(at index: Int, path: [any CodingKey], key: (any CodingKey)?) throws -> Bool {
+    func bool(at index: Int, _ l: Location) throws -> Bool {
         switch tape[index].kind {
         case .true: true
         case .false: false
-        default: throw typeMismatch(Bool.self, at: index, path: path, key: key)
+        default: throw typeMismatch(Bool.self, at: index, l)
         }
     }
 
-    private func numberText(at index: Int, _ type: Any.Type, path: [any CodingKey], key: (any CodingKey)?) throws -> UnsafeRawBufferPointer {
+    private func numberText(at index: Int, _ type: Any.Type, _ l: Location) throws -> UnsafeRawBufferPointer {
         let t = tape[index]
-        guard t.kind == .number else { throw typeMismatch(type, at: index, path: path, key: key) }
+        guard t.kind == .number else { throw typeMismatch(type, at: index, l) }
         return UnsafeRawBufferPointer(rebasing: bytes[Int(t.start)..<Int(t.start + t.length)])
     }
 
-    func integer<T: FixedWidthInteger>(_ type: T.Type, at index: Int, path: [any CodingKey], key: (any CodingKey)?) throws -> T {
-        let text = try numberText(at: index, type, path: path, key: key)
+    func integer<T: FixedWidthInteger>(_ type: T.Type, at index: Int, _ l: Location) throws -> T {
+        let text = try numberText(at: index, type, l)
         let negative = text[0] == UInt8(ascii: "-")
         var magnitude: UInt64 = 0
         var plain = true
@@ -409,55 +430,55 @@ final class TapeDecoder: Decoder {
             // `1e3` or `10.0`: an integer written another way.
             return value
         }
-        throw corrupted("Number \(String(decoding: text, as: UTF8.self)) does not fit in \(T.self).", path: path, key: key)
+        throw corrupted("Number \(String(decoding: text, as: UTF8.self)) does not fit in \(T.self).", l)
     }
 
-    func floatingPoint<T: BinaryFloatingPoint & LosslessStringConvertible>(_ type: T.Type, at index: Int, path: [any CodingKey], key: (any CodingKey)?) throws -> T {
-        let text = try numberText(at: index, type, path: path, key: key)
+    func floatingPoint<T: BinaryFloatingPoint & LosslessStringConvertible>(_ type: T.Type, at index: Int, _ l: Location) throws -> T {
+        let text = try numberText(at: index, type, l)
         guard let value = T(String(decoding: text, as: UTF8.self)), value.isFinite else {
-            throw corrupted("Number \(String(decoding: text, as: UTF8.self)) does not fit in \(T.self).", path: path, key: key)
+            throw corrupted("Number \(String(decoding: text, as: UTF8.self)) does not fit in \(T.self).", l)
         }
         return value
     }
 
-    func date(at index: Int, path: [any CodingKey], key: (any CodingKey)?) throws -> Date {
+    func date(at index: Int, _ l: Location) throws -> Date {
         let t = tape[index]
         if t.kind == .string, let date = ISO8601Instant.parse(UnsafeRawBufferPointer(rebasing: bytes[Int(t.start)..<Int(t.start + t.length)])) {
             return date
         }
-        let text = try string(at: index, path: path, key: key)
+        let text = try string(at: index, l)
         if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
         if let date = try? Date(text, strategy: .iso8601) { return date }
-        throw corrupted("Expected date string to be ISO8601-formatted.", path: path, key: key)
+        throw corrupted("Expected date string to be ISO8601-formatted.", l)
     }
 
-    func uuid(at index: Int, path: [any CodingKey], key: (any CodingKey)?) throws -> UUID {
-        let text = try string(at: index, path: path, key: key)
+    func uuid(at index: Int, _ l: Location) throws -> UUID {
+        let text = try string(at: index, l)
         guard let uuid = UUID(uuidString: text) else {
-            throw corrupted("Attempted to decode UUID from invalid UUID string.", path: path, key: key)
+            throw corrupted("Attempted to decode UUID from invalid UUID string.", l)
         }
         return uuid
     }
 
-    func data(at index: Int, path: [any CodingKey], key: (any CodingKey)?) throws -> Data {
-        let text = try string(at: index, path: path, key: key)
+    func data(at index: Int, _ l: Location) throws -> Data {
+        let text = try string(at: index, l)
         guard let data = Data(base64Encoded: text) else {
-            throw corrupted("Encountered Data is not valid Base64.", path: path, key: key)
+            throw corrupted("Encountered Data is not valid Base64.", l)
         }
         return data
     }
 
-    func decimal(at index: Int, path: [any CodingKey], key: (any CodingKey)?) throws -> Decimal {
-        let text = try numberText(at: index, Decimal.self, path: path, key: key)
+    func decimal(at index: Int, _ l: Location) throws -> Decimal {
+        let text = try numberText(at: index, Decimal.self, l)
         guard let value = Decimal(string: String(decoding: text, as: UTF8.self), locale: Locale(identifier: "en_US_POSIX")) else {
-            throw corrupted("Invalid decimal.", path: path, key: key)
+            throw corrupted("Invalid decimal.", l)
         }
         return value
     }
 
-    func url(at index: Int, path: [any CodingKey], key: (any CodingKey)?) throws -> URL {
-        let text = try string(at: index, path: path, key: key)
-        guard let url = URL(string: text) else { throw corrupted("Invalid URL string.", path: path, key: key) }
+    func url(at index: Int, _ l: Location) throws -> URL {
+        let text = try string(at: index, l)
+        guard let url = URL(string: text) else { throw corrupted("Invalid URL string.", l) }
         return url
     }
 
@@ -465,7 +486,7 @@ final class TapeDecoder: Decoder {
     @inline(__always) func name(at index: Int, equals name: String) -> Bool {
         let t = tape[index]
         if t.kind == .escapedString {
-            return (try? unescape(t, path: [], key: nil)) == name
+            return (try? unescape(t, Location(depth: 0))) == name
         }
         var name = name
         return name.withUTF8 { utf8 in
@@ -479,22 +500,30 @@ final class TapeDecoder: Decoder {
 struct TapeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let decoder: TapeDecoder
     let object: Int
-    let codingPath: [any CodingKey]
+    let depth: Int
+    let extra: [any CodingKey]
 
-    init(decoder: TapeDecoder, object: Int, codingPath: [any CodingKey]) throws {
+    init(decoder: TapeDecoder, object: Int, depth: Int, extra: [any CodingKey] = []) throws {
         guard decoder.tape[object].kind == .object else {
-            throw decoder.typeMismatch([String: Any].self, at: object, path: codingPath, key: nil)
+            throw decoder.typeMismatch([String: Any].self, at: object, .init(depth: depth, extra: extra))
         }
         self.decoder = decoder
         self.object = object
-        self.codingPath = codingPath
+        self.depth = depth
+        self.extra = extra
+    }
+
+    var codingPath: [any CodingKey] { decoder.path(here(nil)) }
+
+    @inline(__always) private func here(_ key: (any CodingKey)?) -> TapeDecoder.Location {
+        .init(depth: depth, extra: extra, key: key)
     }
 
     var allKeys: [Key] {
         var keys: [Key] = []
         var i = object + 1
         for _ in 0..<Int(decoder.tape[object].length) {
-            if let name = try? decoder.string(at: i, path: codingPath, key: nil), let key = Key(stringValue: name) {
+            if let name = try? decoder.string(at: i, here(nil)), let key = Key(stringValue: name) {
                 keys.append(key)
             }
             i = Int(decoder.tape[i + 1].next)
@@ -526,57 +555,57 @@ struct TapeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     func decodeNil(forKey key: Key) throws -> Bool { decoder.tape[try value(for: key)].kind == .null }
 
-    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try decoder.bool(at: try value(for: key), path: codingPath, key: key) }
-    func decode(_ type: String.Type, forKey key: Key) throws -> String { try decoder.string(at: try value(for: key), path: codingPath, key: key) }
-    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try decoder.floatingPoint(type, at: try value(for: key), path: codingPath, key: key) }
-    func decode(_ type: Float.Type, forKey key: Key) throws -> Float { try decoder.floatingPoint(type, at: try value(for: key), path: codingPath, key: key) }
-    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try decoder.integer(type, at: try value(for: key), path: codingPath, key: key) }
-    func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { try decoder.integer(type, at: try value(for: key), path: codingPath, key: key) }
-    func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { try decoder.integer(type, at: try value(for: key), path: codingPath, key: key) }
-    func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 { try decoder.integer(type, at: try value(for: key), path: codingPath, key: key) }
-    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try decoder.integer(type, at: try value(for: key), path: codingPath, key: key) }
-    func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt { try decoder.integer(type, at: try value(for: key), path: codingPath, key: key) }
-    func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 { try decoder.integer(type, at: try value(for: key), path: codingPath, key: key) }
-    func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 { try decoder.integer(type, at: try value(for: key), path: codingPath, key: key) }
-    func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { try decoder.integer(type, at: try value(for: key), path: codingPath, key: key) }
-    func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try decoder.integer(type, at: try value(for: key), path: codingPath, key: key) }
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try decoder.bool(at: try value(for: key), here(key)) }
+    func decode(_ type: String.Type, forKey key: Key) throws -> String { try decoder.string(at: try value(for: key), here(key)) }
+    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try decoder.floatingPoint(type, at: try value(for: key), here(key)) }
+    func decode(_ type: Float.Type, forKey key: Key) throws -> Float { try decoder.floatingPoint(type, at: try value(for: key), here(key)) }
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try decoder.integer(type, at: try value(for: key), here(key)) }
+    func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { try decoder.integer(type, at: try value(for: key), here(key)) }
+    func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { try decoder.integer(type, at: try value(for: key), here(key)) }
+    func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 { try decoder.integer(type, at: try value(for: key), here(key)) }
+    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try decoder.integer(type, at: try value(for: key), here(key)) }
+    func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt { try decoder.integer(type, at: try value(for: key), here(key)) }
+    func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 { try decoder.integer(type, at: try value(for: key), here(key)) }
+    func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 { try decoder.integer(type, at: try value(for: key), here(key)) }
+    func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { try decoder.integer(type, at: try value(for: key), here(key)) }
+    func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try decoder.integer(type, at: try value(for: key), here(key)) }
 
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
-        try decoder.unwrap(type, at: try value(for: key), key: key, in: codingPath)
+        try decoder.unwrap(type, at: try value(for: key), here(key))
     }
 
     // One lookup instead of `contains`, `decodeNil` and `decode`.
     func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
         guard let index = find(key), decoder.tape[index].kind != .null else { return nil }
-        return try decoder.unwrap(type, at: index, key: key, in: codingPath)
+        return try decoder.unwrap(type, at: index, here(key))
     }
 
     func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? {
         guard let index = find(key), decoder.tape[index].kind != .null else { return nil }
-        return try decoder.string(at: index, path: codingPath, key: key)
+        return try decoder.string(at: index, here(key))
     }
 
     func decodeIfPresent(_ type: Int.Type, forKey key: Key) throws -> Int? {
         guard let index = find(key), decoder.tape[index].kind != .null else { return nil }
-        return try decoder.integer(type, at: index, path: codingPath, key: key)
+        return try decoder.integer(type, at: index, here(key))
     }
 
     func decodeIfPresent(_ type: Bool.Type, forKey key: Key) throws -> Bool? {
         guard let index = find(key), decoder.tape[index].kind != .null else { return nil }
-        return try decoder.bool(at: index, path: codingPath, key: key)
+        return try decoder.bool(at: index, here(key))
     }
 
     func decodeIfPresent(_ type: Double.Type, forKey key: Key) throws -> Double? {
         guard let index = find(key), decoder.tape[index].kind != .null else { return nil }
-        return try decoder.floatingPoint(type, at: index, path: codingPath, key: key)
+        return try decoder.floatingPoint(type, at: index, here(key))
     }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
-        try KeyedDecodingContainer(TapeKeyedContainer<NestedKey>(decoder: decoder, object: try value(for: key), codingPath: codingPath + [key]))
+        try KeyedDecodingContainer(TapeKeyedContainer<NestedKey>(decoder: decoder, object: try value(for: key), depth: depth, extra: extra + [key]))
     }
 
     func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
-        try TapeUnkeyedContainer(decoder: decoder, array: try value(for: key), codingPath: codingPath + [key])
+        try TapeUnkeyedContainer(decoder: decoder, array: try value(for: key), depth: depth, extra: extra + [key])
     }
 
     func superDecoder() throws -> any Decoder {
@@ -599,32 +628,40 @@ struct TapeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     }
 }
 
+/// A key of a super decoder or an array element; an element's name is only made when an
+/// error asks for it.
 struct TapeIndexKey: CodingKey {
-    var stringValue: String
+    private var name: String?
     var intValue: Int?
-    init(stringValue: String) { self.stringValue = stringValue }
-    init(intValue: Int) {
-        self.stringValue = "Index \(intValue)"
-        self.intValue = intValue
-    }
+    var stringValue: String { name ?? "Index \(intValue ?? 0)" }
+    init(stringValue: String) { self.name = stringValue }
+    init(intValue: Int) { self.intValue = intValue }
 }
 
 struct TapeUnkeyedContainer: UnkeyedDecodingContainer {
     let decoder: TapeDecoder
-    let codingPath: [any CodingKey]
+    let depth: Int
+    let extra: [any CodingKey]
     let count: Int?
     var currentIndex = 0
     /// The token of the element at `currentIndex`.
     private var cursor: Int
 
-    init(decoder: TapeDecoder, array: Int, codingPath: [any CodingKey]) throws {
+    init(decoder: TapeDecoder, array: Int, depth: Int, extra: [any CodingKey] = []) throws {
         guard decoder.tape[array].kind == .array else {
-            throw decoder.typeMismatch([Any].self, at: array, path: codingPath, key: nil)
+            throw decoder.typeMismatch([Any].self, at: array, .init(depth: depth, extra: extra))
         }
         self.decoder = decoder
-        self.codingPath = codingPath
+        self.depth = depth
+        self.extra = extra
         self.count = Int(decoder.tape[array].length)
         self.cursor = array + 1
+    }
+
+    var codingPath: [any CodingKey] { decoder.path(here(nil)) }
+
+    @inline(__always) private func here(_ key: (any CodingKey)?) -> TapeDecoder.Location {
+        .init(depth: depth, extra: extra, key: key)
     }
 
     var isAtEnd: Bool { currentIndex >= count! }
@@ -652,34 +689,34 @@ struct TapeUnkeyedContainer: UnkeyedDecodingContainer {
         return false
     }
 
-    mutating func decode(_ type: Bool.Type) throws -> Bool { let k = key; return try decoder.bool(at: try next(), path: codingPath, key: k) }
-    mutating func decode(_ type: String.Type) throws -> String { let k = key; return try decoder.string(at: try next(), path: codingPath, key: k) }
-    mutating func decode(_ type: Double.Type) throws -> Double { let k = key; return try decoder.floatingPoint(type, at: try next(), path: codingPath, key: k) }
-    mutating func decode(_ type: Float.Type) throws -> Float { let k = key; return try decoder.floatingPoint(type, at: try next(), path: codingPath, key: k) }
-    mutating func decode(_ type: Int.Type) throws -> Int { let k = key; return try decoder.integer(type, at: try next(), path: codingPath, key: k) }
-    mutating func decode(_ type: Int8.Type) throws -> Int8 { let k = key; return try decoder.integer(type, at: try next(), path: codingPath, key: k) }
-    mutating func decode(_ type: Int16.Type) throws -> Int16 { let k = key; return try decoder.integer(type, at: try next(), path: codingPath, key: k) }
-    mutating func decode(_ type: Int32.Type) throws -> Int32 { let k = key; return try decoder.integer(type, at: try next(), path: codingPath, key: k) }
-    mutating func decode(_ type: Int64.Type) throws -> Int64 { let k = key; return try decoder.integer(type, at: try next(), path: codingPath, key: k) }
-    mutating func decode(_ type: UInt.Type) throws -> UInt { let k = key; return try decoder.integer(type, at: try next(), path: codingPath, key: k) }
-    mutating func decode(_ type: UInt8.Type) throws -> UInt8 { let k = key; return try decoder.integer(type, at: try next(), path: codingPath, key: k) }
-    mutating func decode(_ type: UInt16.Type) throws -> UInt16 { let k = key; return try decoder.integer(type, at: try next(), path: codingPath, key: k) }
-    mutating func decode(_ type: UInt32.Type) throws -> UInt32 { let k = key; return try decoder.integer(type, at: try next(), path: codingPath, key: k) }
-    mutating func decode(_ type: UInt64.Type) throws -> UInt64 { let k = key; return try decoder.integer(type, at: try next(), path: codingPath, key: k) }
+    mutating func decode(_ type: Bool.Type) throws -> Bool { let k = key; return try decoder.bool(at: try next(), here(k)) }
+    mutating func decode(_ type: String.Type) throws -> String { let k = key; return try decoder.string(at: try next(), here(k)) }
+    mutating func decode(_ type: Double.Type) throws -> Double { let k = key; return try decoder.floatingPoint(type, at: try next(), here(k)) }
+    mutating func decode(_ type: Float.Type) throws -> Float { let k = key; return try decoder.floatingPoint(type, at: try next(), here(k)) }
+    mutating func decode(_ type: Int.Type) throws -> Int { let k = key; return try decoder.integer(type, at: try next(), here(k)) }
+    mutating func decode(_ type: Int8.Type) throws -> Int8 { let k = key; return try decoder.integer(type, at: try next(), here(k)) }
+    mutating func decode(_ type: Int16.Type) throws -> Int16 { let k = key; return try decoder.integer(type, at: try next(), here(k)) }
+    mutating func decode(_ type: Int32.Type) throws -> Int32 { let k = key; return try decoder.integer(type, at: try next(), here(k)) }
+    mutating func decode(_ type: Int64.Type) throws -> Int64 { let k = key; return try decoder.integer(type, at: try next(), here(k)) }
+    mutating func decode(_ type: UInt.Type) throws -> UInt { let k = key; return try decoder.integer(type, at: try next(), here(k)) }
+    mutating func decode(_ type: UInt8.Type) throws -> UInt8 { let k = key; return try decoder.integer(type, at: try next(), here(k)) }
+    mutating func decode(_ type: UInt16.Type) throws -> UInt16 { let k = key; return try decoder.integer(type, at: try next(), here(k)) }
+    mutating func decode(_ type: UInt32.Type) throws -> UInt32 { let k = key; return try decoder.integer(type, at: try next(), here(k)) }
+    mutating func decode(_ type: UInt64.Type) throws -> UInt64 { let k = key; return try decoder.integer(type, at: try next(), here(k)) }
 
     mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
         let k = key
-        return try decoder.unwrap(type, at: try next(), key: k, in: codingPath)
+        return try decoder.unwrap(type, at: try next(), here(k))
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
         let k = key
-        return try KeyedDecodingContainer(TapeKeyedContainer<NestedKey>(decoder: decoder, object: try next(), codingPath: codingPath + [k]))
+        return try KeyedDecodingContainer(TapeKeyedContainer<NestedKey>(decoder: decoder, object: try next(), depth: depth, extra: extra + [k]))
     }
 
     mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer {
         let k = key
-        return try TapeUnkeyedContainer(decoder: decoder, array: try next(), codingPath: codingPath + [k])
+        return try TapeUnkeyedContainer(decoder: decoder, array: try next(), depth: depth, extra: extra + [k])
     }
 
     mutating func superDecoder() throws -> any Decoder {
@@ -694,24 +731,30 @@ struct TapeUnkeyedContainer: UnkeyedDecodingContainer {
 struct TapeSingleValueContainer: SingleValueDecodingContainer {
     let decoder: TapeDecoder
     let index: Int
-    let codingPath: [any CodingKey]
+    let depth: Int
+
+    var codingPath: [any CodingKey] { decoder.path(here(nil)) }
+
+    @inline(__always) private func here(_ key: (any CodingKey)?) -> TapeDecoder.Location {
+        .init(depth: depth, key: key)
+    }
 
     func decodeNil() -> Bool { decoder.tape[index].kind == .null }
-    func decode(_ type: Bool.Type) throws -> Bool { try decoder.bool(at: index, path: codingPath, key: nil) }
-    func decode(_ type: String.Type) throws -> String { try decoder.string(at: index, path: codingPath, key: nil) }
-    func decode(_ type: Double.Type) throws -> Double { try decoder.floatingPoint(type, at: index, path: codingPath, key: nil) }
-    func decode(_ type: Float.Type) throws -> Float { try decoder.floatingPoint(type, at: index, path: codingPath, key: nil) }
-    func decode(_ type: Int.Type) throws -> Int { try decoder.integer(type, at: index, path: codingPath, key: nil) }
-    func decode(_ type: Int8.Type) throws -> Int8 { try decoder.integer(type, at: index, path: codingPath, key: nil) }
-    func decode(_ type: Int16.Type) throws -> Int16 { try decoder.integer(type, at: index, path: codingPath, key: nil) }
-    func decode(_ type: Int32.Type) throws -> Int32 { try decoder.integer(type, at: index, path: codingPath, key: nil) }
-    func decode(_ type: Int64.Type) throws -> Int64 { try decoder.integer(type, at: index, path: codingPath, key: nil) }
-    func decode(_ type: UInt.Type) throws -> UInt { try decoder.integer(type, at: index, path: codingPath, key: nil) }
-    func decode(_ type: UInt8.Type) throws -> UInt8 { try decoder.integer(type, at: index, path: codingPath, key: nil) }
-    func decode(_ type: UInt16.Type) throws -> UInt16 { try decoder.integer(type, at: index, path: codingPath, key: nil) }
-    func decode(_ type: UInt32.Type) throws -> UInt32 { try decoder.integer(type, at: index, path: codingPath, key: nil) }
-    func decode(_ type: UInt64.Type) throws -> UInt64 { try decoder.integer(type, at: index, path: codingPath, key: nil) }
-    func decode<T: Decodable>(_ type: T.Type) throws -> T { try decoder.unwrap(type, at: index, in: codingPath) }
+    func decode(_ type: Bool.Type) throws -> Bool { try decoder.bool(at: index, here(nil)) }
+    func decode(_ type: String.Type) throws -> String { try decoder.string(at: index, here(nil)) }
+    func decode(_ type: Double.Type) throws -> Double { try decoder.floatingPoint(type, at: index, here(nil)) }
+    func decode(_ type: Float.Type) throws -> Float { try decoder.floatingPoint(type, at: index, here(nil)) }
+    func decode(_ type: Int.Type) throws -> Int { try decoder.integer(type, at: index, here(nil)) }
+    func decode(_ type: Int8.Type) throws -> Int8 { try decoder.integer(type, at: index, here(nil)) }
+    func decode(_ type: Int16.Type) throws -> Int16 { try decoder.integer(type, at: index, here(nil)) }
+    func decode(_ type: Int32.Type) throws -> Int32 { try decoder.integer(type, at: index, here(nil)) }
+    func decode(_ type: Int64.Type) throws -> Int64 { try decoder.integer(type, at: index, here(nil)) }
+    func decode(_ type: UInt.Type) throws -> UInt { try decoder.integer(type, at: index, here(nil)) }
+    func decode(_ type: UInt8.Type) throws -> UInt8 { try decoder.integer(type, at: index, here(nil)) }
+    func decode(_ type: UInt16.Type) throws -> UInt16 { try decoder.integer(type, at: index, here(nil)) }
+    func decode(_ type: UInt32.Type) throws -> UInt32 { try decoder.integer(type, at: index, here(nil)) }
+    func decode(_ type: UInt64.Type) throws -> UInt64 { try decoder.integer(type, at: index, here(nil)) }
+    func decode<T: Decodable>(_ type: T.Type) throws -> T { try decoder.unwrap(type, at: index, here(nil)) }
 }
 
 // MARK: - Dates
