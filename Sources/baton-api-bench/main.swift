@@ -205,6 +205,39 @@ do {
 
     let payload = #"{"requester":"jdoe@riverside.gov","category":"application-services","subcategory":"permitting","subject":"Permit portal rejects uploads","description":"Since this morning every upload over 2 MB fails."}"#
     let projections = ProjectionAdmin(store: EventStore(client: admin), projections: Projections.all(store: EventStore(client: admin)))
+
+    // Rebuild and compliance over a synthetic year: ~8 events per ticket. First, so that the
+    // rebuild reads the log the goal names (a million synthetic events and the agreements),
+    // not the larger, mixed one the other sections leave.
+    if sections.contains("rebuild") {
+        try await syntheticYear(admin: admin, tickets: rebuildTickets)
+        let store = EventStore(client: admin)
+        // The live projection catches up first, so the rebuild is measured alone.
+        let liveStart = ContinuousClock.now
+        let liveDone = try await projections.waitUntilApplied(try await store.headPosition(), timeout: .seconds(900))
+        print("(live projection caught up with the synthetic year: \(liveDone), in \(String(format: "%.0f", seconds(ContinuousClock.now - liveStart))) s; rebuilding)")
+        let rebuilt = try await projections.rebuild("tickets", batchSize: Int(environment["BENCH_REBUILD_BATCH"] ?? "") ?? 10_000)
+        print("\nRebuild of the tickets projection from position 0 (\(rebuilt.events) events: \(rebuildTickets) synthetic tickets and the agreements)")
+        print("  events/s  \(String(format: "%9.0f", rebuilt.eventsPerSecond))   (goal: ≥ 100,000/s)")
+        let head = try await store.headPosition()
+        var readBack = 0
+        let readStart = ContinuousClock.now
+        for try await batch in store.readAll(after: 0, batchSize: 5_000) { readBack += batch.count }
+        print("  baseline: reading and decoding the same log alone \(String(format: "%9.0f", Double(readBack) / seconds(ContinuousClock.now - readStart))) events/s (head \(head))")
+
+        let reports = ComplianceReports(client: admin)
+        var timings: [Double] = []
+        var rowCount = 0
+        for _ in 0..<5 {
+            let start = ContinuousClock.now
+            rowCount = try await reports.compliance(.init(from: yearStart, to: yearStart.addingTimeInterval(366 * 86_400), by: [.priority])).count
+            timings.append(seconds(ContinuousClock.now - start) * 1000)
+        }
+        let clocks = try await admin.query("SELECT count(*) FROM rm_sla_clocks")[0].decode(Int64.self, at: 0)
+        print("\nCompliance report over 12 months by priority (\(clocks) clocks, \(rowCount) rows), 5 runs")
+        print("  median \(String(format: "%6.1f", timings.sorted()[2])) ms   (goal: < 200 ms)")
+    }
+
     // Ingest: raw INSERT baseline, then tickets over HTTP, both with 32 concurrent workers.
     if sections.contains("ingest") || sections.contains("leases") {
         try await admin.execute("CREATE TABLE raw_inserts (id bigserial PRIMARY KEY, stream text NOT NULL, data json NOT NULL, created_at timestamptz NOT NULL)")
@@ -326,36 +359,6 @@ do {
         print("  p50  \(String(format: "%6.1f", lagPercentile(0.5))) ms")
         print("  p99  \(String(format: "%6.1f", lagPercentile(0.99))) ms   (goal: < 200 ms)")
         print("  (as the age of the oldest event not yet applied)")
-    }
-
-    // Rebuild and compliance over a synthetic year: ~8 events per ticket.
-    if sections.contains("rebuild") {
-        try await syntheticYear(admin: admin, tickets: rebuildTickets)
-        let store = EventStore(client: admin)
-        // The live projection catches up first, so the rebuild is measured alone.
-        let liveStart = ContinuousClock.now
-        let liveDone = try await projections.waitUntilApplied(try await store.headPosition(), timeout: .seconds(900))
-        print("(live projection caught up with the synthetic year: \(liveDone), in \(String(format: "%.0f", seconds(ContinuousClock.now - liveStart))) s; rebuilding)")
-        let rebuilt = try await projections.rebuild("tickets", batchSize: Int(environment["BENCH_REBUILD_BATCH"] ?? "") ?? 10_000)
-        print("\nRebuild of the tickets projection from position 0 (\(rebuilt.events) events, \(rebuildTickets) synthetic tickets + the above)")
-        print("  events/s  \(String(format: "%9.0f", rebuilt.eventsPerSecond))   (goal: ≥ 100,000/s)")
-        let head = try await store.headPosition()
-        var readBack = 0
-        let readStart = ContinuousClock.now
-        for try await batch in store.readAll(after: 0, batchSize: 5_000) { readBack += batch.count }
-        print("  baseline: reading and decoding the same log alone \(String(format: "%9.0f", Double(readBack) / seconds(ContinuousClock.now - readStart))) events/s (head \(head))")
-
-        let reports = ComplianceReports(client: admin)
-        var timings: [Double] = []
-        var rowCount = 0
-        for _ in 0..<5 {
-            let start = ContinuousClock.now
-            rowCount = try await reports.compliance(.init(from: yearStart, to: yearStart.addingTimeInterval(366 * 86_400), by: [.priority])).count
-            timings.append(seconds(ContinuousClock.now - start) * 1000)
-        }
-        let clocks = try await admin.query("SELECT count(*) FROM rm_sla_clocks")[0].decode(Int64.self, at: 0)
-        print("\nCompliance report over 12 months by priority (\(clocks) clocks, \(rowCount) rows), 5 runs")
-        print("  median \(String(format: "%6.1f", timings.sorted()[2])) ms   (goal: < 200 ms)")
     }
 } catch {
     print("benchmark failed: \(error)")
