@@ -105,10 +105,11 @@ public struct ProjectionAdmin: Sendable {
         // Each batch is read and folded (prepared) while the one before it is written.
         @Sendable func prepareBatch(after position: Int64) -> Task<(batch: any PreparedBatch, last: Int64, count: Int)?, any Error> {
             Task { [store, projection] in
-                let events = try await store.readAll(after: position, limit: batchSize)
-                guard let last = events.last else { return nil }
-                let prepared = try await store.client.withConnection { try await projection.prepare(events, on: $0, suffix: "_next") }
-                return (prepared, last.position, events.count)
+                try await store.client.withConnection { connection in
+                    let events = try await store.readAll(after: position, limit: batchSize, on: connection)
+                    guard let last = events.last else { return nil }
+                    return (try await projection.prepare(events, on: connection, suffix: "_next"), last.position, events.count)
+                }
             }
         }
         var position: Int64 = 0

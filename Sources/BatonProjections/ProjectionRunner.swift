@@ -128,4 +128,3 @@ public struct ProjectionRunner: Service {
         }
     }
 }
-

@@ -8,7 +8,6 @@ struct TicketLoad: Sendable {
     var queue: String?
     var status: String
     var queuedAt: Date?
-
 }
 
 extension TicketLoad {
@@ -51,23 +50,26 @@ struct LoadChanges {
     /// rows that came to nothing.
     func write(suffix: String, on connection: PostgresConnection) async throws {
         let open = self.open.filter { $0.value != 0 }, intake = self.intake.filter { $0.value != 0 }
-        if !open.isEmpty {
-            let keys = Array(open.keys)
-            _ = try await connection.execute("""
-                INSERT INTO \(unescaped: "rm_queue_load\(suffix)") AS t (agreement_id, queue, open_tickets)
-                SELECT * FROM unnest(\(keys.map(\.agreementId))::text[], \(keys.map(\.queue))::text[], \(keys.map { open[$0]! })::integer[])
-                ON CONFLICT (agreement_id, queue) DO UPDATE SET open_tickets = t.open_tickets + EXCLUDED.open_tickets
-                """)
-            _ = try await connection.execute("DELETE FROM \(unescaped: "rm_queue_load\(suffix)") WHERE open_tickets = 0")
-        }
-        if !intake.isEmpty {
-            let keys = Array(intake.keys)
-            _ = try await connection.execute("""
-                INSERT INTO \(unescaped: "rm_agreement_intake\(suffix)") AS t (agreement_id, month, tickets)
-                SELECT * FROM unnest(\(keys.map(\.agreementId))::text[], \(keys.map(\.month))::text[], \(keys.map { intake[$0]! })::integer[])
-                ON CONFLICT (agreement_id, month) DO UPDATE SET tickets = t.tickets + EXCLUDED.tickets
-                """)
-            _ = try await connection.execute("DELETE FROM \(unescaped: "rm_agreement_intake\(suffix)") WHERE tickets = 0")
-        }
+        try await Self.add(
+            to: "rm_queue_load\(suffix)", keys: ("agreement_id", "queue"), count: "open_tickets",
+            open.keys.map { ($0.agreementId, $0.queue, open[$0]!) }, on: connection)
+        try await Self.add(
+            to: "rm_agreement_intake\(suffix)", keys: ("agreement_id", "month"), count: "tickets",
+            intake.keys.map { ($0.agreementId, $0.month, intake[$0]!) }, on: connection)
+    }
+
+    /// Adds each change to its row of `table` (keyed by two text columns), then deletes the
+    /// rows whose count is zero.
+    private static func add(
+        to table: String, keys: (String, String), count: String, _ changes: [(String?, String, Int32)],
+        on connection: PostgresConnection
+    ) async throws {
+        guard !changes.isEmpty else { return }
+        _ = try await connection.execute("""
+            INSERT INTO \(unescaped: table) AS t (\(unescaped: keys.0), \(unescaped: keys.1), \(unescaped: count))
+            SELECT * FROM unnest(\(changes.map(\.0))::text[], \(changes.map(\.1))::text[], \(changes.map(\.2))::integer[])
+            ON CONFLICT (\(unescaped: keys.0), \(unescaped: keys.1)) DO UPDATE SET \(unescaped: count) = t.\(unescaped: count) + EXCLUDED.\(unescaped: count)
+            """)
+        _ = try await connection.execute("DELETE FROM \(unescaped: table) WHERE \(unescaped: count) = 0")
     }
 }

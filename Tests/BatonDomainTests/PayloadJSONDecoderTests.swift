@@ -36,6 +36,8 @@ struct PayloadSample: Codable, Equatable {
     var blob: Data
 }
 
+/// Foundation alone, dates included (not EventJSON.decoder, which parses instants with
+/// ISO8601Instant): the independent oracle the tape decoder is held to.
 private let foundation: JSONDecoder = {
     let d = JSONDecoder()
     d.dateDecodingStrategy = .custom { decoder in

@@ -95,17 +95,16 @@ public enum EventJSON {
         return e
     }
 
-    /// The decoder for stored payloads; accepts dates with or without fractional seconds.
+    /// Foundation's decoder, set up to read stored payloads as ``PayloadJSONDecoder`` (which
+    /// Baton decodes them with) does; for callers that need a `JSONDecoder`.
     public static var decoder: JSONDecoder {
         let d = JSONDecoder()
         d.dateDecodingStrategy = .custom { decoder in
             let c = try decoder.singleValueContainer()
-            let text = try c.decode(String.self)
-            if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) {
-                return date
+            guard let date = ISO8601Instant.parse(try c.decode(String.self)) else {
+                throw DecodingError.dataCorruptedError(in: c, debugDescription: "not an ISO 8601 date")
             }
-            if let date = try? Date(text, strategy: .iso8601) { return date }
-            throw DecodingError.dataCorruptedError(in: c, debugDescription: "not an ISO 8601 date")
+            return date
         }
         return d
     }
@@ -114,12 +113,19 @@ public enum EventJSON {
         guard schemaVersion <= E.schemaVersion, schemaVersion >= 1 else {
             throw EventDecodingError(code: .unsupportedSchemaVersion, typeName: E.typeName, schemaVersion: schemaVersion, detail: "")
         }
+        return try reportingInvalidData(typeName: E.typeName, schemaVersion: schemaVersion) {
+            try E.decode(schemaVersion: schemaVersion, data: data)
+        }
+    }
+
+    /// Runs `body`, reporting what it throws as ``EventDecodingError/Code/invalidData``.
+    static func reportingInvalidData<T>(typeName: String, schemaVersion: Int, _ body: () throws -> T) throws(EventDecodingError) -> T {
         do {
-            return try E.decode(schemaVersion: schemaVersion, data: data)
+            return try body()
         } catch let error as DecodingError {
-            throw EventDecodingError(code: .invalidData, typeName: E.typeName, schemaVersion: schemaVersion, detail: describe(error))
+            throw EventDecodingError(code: .invalidData, typeName: typeName, schemaVersion: schemaVersion, detail: describe(error))
         } catch {
-            throw EventDecodingError(code: .invalidData, typeName: E.typeName, schemaVersion: schemaVersion, detail: "\(error)")
+            throw EventDecodingError(code: .invalidData, typeName: typeName, schemaVersion: schemaVersion, detail: "\(error)")
         }
     }
 

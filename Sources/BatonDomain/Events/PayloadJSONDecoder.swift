@@ -446,10 +446,10 @@ final class TapeDecoder: Decoder {
         if t.kind == .string, let date = ISO8601Instant.parse(UnsafeRawBufferPointer(rebasing: bytes[Int(t.start)..<Int(t.start + t.length)])) {
             return date
         }
-        let text = try string(at: index, l)
-        if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
-        if let date = try? Date(text, strategy: .iso8601) { return date }
-        throw corrupted("Expected date string to be ISO8601-formatted.", l)
+        guard let date = ISO8601Instant.parse(try string(at: index, l)) else {
+            throw corrupted("Expected date string to be ISO8601-formatted.", l)
+        }
+        return date
     }
 
     func uuid(at index: Int, _ l: Location) throws -> UUID {
@@ -761,6 +761,15 @@ struct TapeSingleValueContainer: SingleValueDecodingContainer {
 
 /// Parses and writes the ISO 8601 instants of stored payloads without a formatter.
 public enum ISO8601Instant {
+    /// Parses an instant as stored payloads write it, without a formatter where it can,
+    /// else with Foundation's ISO 8601 parser (with or without fractional seconds).
+    public static func parse(_ text: String) -> Date? {
+        var text = text
+        if let date = text.withUTF8({ parse(UnsafeRawBufferPointer($0)) }) { return date }
+        if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
+        return try? Date(text, strategy: .iso8601)
+    }
+
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM|±HHMM)`; nil for anything else (callers
     /// then fall back to Foundation's parser).
     public static func parse(_ text: UnsafeRawBufferPointer) -> Date? {

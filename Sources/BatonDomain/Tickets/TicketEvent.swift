@@ -123,14 +123,10 @@ public enum TicketEvent: Sendable, Hashable {
             var cause: RoutingCause
             var summary: String
         }
-        do {
-            let e = try PayloadJSONDecoder().decode(Untraced.self, from: data)
-            return .routed(TicketRouted(assignment: e.assignment, cause: e.cause, summary: e.summary, trace: []))
-        } catch let error as DecodingError {
-            throw EventDecodingError(code: .invalidData, typeName: typeName, schemaVersion: schemaVersion, detail: EventJSON.describe(error))
-        } catch {
-            throw EventDecodingError(code: .invalidData, typeName: typeName, schemaVersion: schemaVersion, detail: "\(error)")
+        let e = try EventJSON.reportingInvalidData(typeName: typeName, schemaVersion: schemaVersion) {
+            try PayloadJSONDecoder().decode(Untraced.self, from: data)
         }
+        return .routed(TicketRouted(assignment: e.assignment, cause: e.cause, summary: e.summary, trace: []))
     }
 
     /// Decodes a stored payload. Unknown type names and newer schema versions are reported as
