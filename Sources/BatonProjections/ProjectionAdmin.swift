@@ -142,13 +142,20 @@ public struct ProjectionAdmin: Sendable {
                 }
             }
         }
-        try await store.client.withConnection { connection in
+        // Each table's deferred indexes and statistics on a session of its own, so that the
+        // big tables' index builds share the cores.
+        try await withThrowingTaskGroup(of: Void.self) { group in
             for (table, live) in deferred {
-                for index in live where !index.unique {
-                    try await connection.executeScript(index.definition(on: "\(table)_next", named: "\(index.name)_next"))
+                group.addTask { [store] in
+                    try await store.client.withConnection { connection in
+                        for index in live where !index.unique {
+                            try await connection.executeScript(index.definition(on: "\(table)_next", named: "\(index.name)_next"))
+                        }
+                        try await connection.executeScript("ANALYZE \(table)_next")
+                    }
                 }
-                try await connection.executeScript("ANALYZE \(table)_next")
             }
+            try await group.waitForAll()
         }
         try await store.client.withTransaction { connection in
             // Tables first, then the checkpoint: the same order as the live runner's batch.

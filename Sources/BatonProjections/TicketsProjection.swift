@@ -240,6 +240,8 @@ private struct TicketRows: Sendable {
         history.last { if case .resolved = $0.event { true } else { false } }?.occurredAt
     }
 
+    /// The arrays are unnested in the select list, where PostgreSQL steps through them in
+    /// lockstep; `FROM unnest(a, b, …)` would first copy each one into a tuplestore of its own.
     func upsert(into table: String, on connection: PostgresConnection) async throws {
         guard !ticketId.isEmpty else { return }
         _ = try await connection.execute("""
@@ -248,15 +250,20 @@ private struct TicketRows: Sendable {
                 external_reference, queue, agreement_id, agreement_version, vendor_id, assignee, queued_at,
                 lease_holder, lease_expires_at, hold_reason, hold_until, opened_at, first_responded_at, resolved_at,
                 next_due_at, next_warning_at, breached, escalation_level, version, updated_at, last_position, next_deadline_at, placed_position)
-            SELECT * FROM unnest(
-                \(ticketId)::uuid[], \(number)::bigint[], \(status)::text[], \(priority)::text[], \(category)::text[],
-                \(site)::text[], \(department)::text[], \(subject)::text[], \(requester)::text[], \(source)::text[],
-                \(externalReference)::text[], \(queue)::text[], \(agreementId)::text[], \(agreementVersion)::integer[],
-                \(vendorId)::text[], \(assignee)::text[], \(queuedAt)::timestamptz[], \(leaseHolder)::text[],
-                \(leaseExpiresAt)::timestamptz[], \(holdReason)::text[], \(holdUntil)::timestamptz[], \(openedAt)::timestamptz[],
-                \(firstRespondedAt)::timestamptz[], \(resolvedAt)::timestamptz[], \(nextDueAt)::timestamptz[],
-                \(nextWarningAt)::timestamptz[], \(breached)::boolean[], \(escalationLevel)::integer[], \(version)::integer[],
-                \(updatedAt)::timestamptz[], \(lastPosition)::bigint[], \(nextDeadlineAt)::timestamptz[], \(placedPosition)::bigint[])
+            SELECT
+                unnest(\(ticketId)::uuid[]), unnest(\(number)::bigint[]), unnest(\(status)::text[]),
+                unnest(\(priority)::text[]), unnest(\(category)::text[]), unnest(\(site)::text[]),
+                unnest(\(department)::text[]), unnest(\(subject)::text[]), unnest(\(requester)::text[]),
+                unnest(\(source)::text[]), unnest(\(externalReference)::text[]), unnest(\(queue)::text[]),
+                unnest(\(agreementId)::text[]), unnest(\(agreementVersion)::integer[]), unnest(\(vendorId)::text[]),
+                unnest(\(assignee)::text[]), unnest(\(queuedAt)::timestamptz[]), unnest(\(leaseHolder)::text[]),
+                unnest(\(leaseExpiresAt)::timestamptz[]), unnest(\(holdReason)::text[]),
+                unnest(\(holdUntil)::timestamptz[]), unnest(\(openedAt)::timestamptz[]),
+                unnest(\(firstRespondedAt)::timestamptz[]), unnest(\(resolvedAt)::timestamptz[]),
+                unnest(\(nextDueAt)::timestamptz[]), unnest(\(nextWarningAt)::timestamptz[]),
+                unnest(\(breached)::boolean[]), unnest(\(escalationLevel)::integer[]), unnest(\(version)::integer[]),
+                unnest(\(updatedAt)::timestamptz[]), unnest(\(lastPosition)::bigint[]),
+                unnest(\(nextDeadlineAt)::timestamptz[]), unnest(\(placedPosition)::bigint[])
             ON CONFLICT (ticket_id) DO UPDATE SET
                 status = EXCLUDED.status, priority = EXCLUDED.priority, category = EXCLUDED.category,
                 site = EXCLUDED.site, department = EXCLUDED.department, subject = EXCLUDED.subject,
@@ -328,12 +335,14 @@ private struct ClockRows: Sendable {
                 ticket_id, clock_id, kind, level, agreement_id, agreement_version, vendor_id, queue, priority, category,
                 business_hours, started_at, due_at, stopped_at, stop_reason, status, paused_seconds, elapsed_seconds,
                 target_seconds)
-            SELECT * FROM unnest(
-                \(ticketId)::uuid[], \(clockId)::text[], \(kind)::text[], \(level)::text[], \(agreementId)::text[],
-                \(agreementVersion)::integer[], \(vendorId)::text[], \(queue)::text[], \(priority)::text[], \(category)::text[],
-                \(businessHours)::boolean[], \(startedAt)::timestamptz[], \(dueAt)::timestamptz[], \(stoppedAt)::timestamptz[],
-                \(stopReason)::text[], \(status)::text[], \(pausedSeconds)::float8[], \(elapsedSeconds)::float8[],
-                \(targetSeconds)::float8[])
+            SELECT
+                unnest(\(ticketId)::uuid[]), unnest(\(clockId)::text[]), unnest(\(kind)::text[]),
+                unnest(\(level)::text[]), unnest(\(agreementId)::text[]), unnest(\(agreementVersion)::integer[]),
+                unnest(\(vendorId)::text[]), unnest(\(queue)::text[]), unnest(\(priority)::text[]),
+                unnest(\(category)::text[]), unnest(\(businessHours)::boolean[]), unnest(\(startedAt)::timestamptz[]),
+                unnest(\(dueAt)::timestamptz[]), unnest(\(stoppedAt)::timestamptz[]), unnest(\(stopReason)::text[]),
+                unnest(\(status)::text[]), unnest(\(pausedSeconds)::float8[]), unnest(\(elapsedSeconds)::float8[]),
+                unnest(\(targetSeconds)::float8[])
             """)
     }
 }

@@ -33,8 +33,8 @@ public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation, CustomS
     public var description: String { sql }
 
     public struct StringInterpolation: StringInterpolationProtocol, Sendable {
-        var sql: String
-        var bindings: PostgresBindings
+        @usableFromInline var sql: String
+        @usableFromInline var bindings: PostgresBindings
 
         public init(literalCapacity: Int, interpolationCount: Int) {
             sql = ""
@@ -47,12 +47,14 @@ public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation, CustomS
         }
 
         /// Binds `value` as the next parameter.
+        @inlinable
         public mutating func appendInterpolation<Value: PostgresEncodable>(_ value: Value) {
             bindings.append(value)
             sql += "$\(bindings.count)"
         }
 
         /// Binds `value`, or NULL when it is `nil`, as the next parameter.
+        @inlinable
         public mutating func appendInterpolation<Value: PostgresEncodable>(_ value: Value?) {
             bindings.append(value)
             sql += "$\(bindings.count)"
@@ -67,9 +69,9 @@ public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation, CustomS
 
 /// The parameter values of a ``PostgresQuery``, in binary wire format.
 public struct PostgresBindings: Sendable {
-    var types: [UInt32] = []
+    @usableFromInline var types: [UInt32] = []
     /// Each parameter's encoded bytes; `nil` is SQL NULL.
-    var values: [[UInt8]?] = []
+    @usableFromInline var values: [[UInt8]?] = []
 
     public init() {}
 
@@ -81,7 +83,9 @@ public struct PostgresBindings: Sendable {
     /// The number of parameters.
     public var count: Int { values.count }
 
-    /// Appends a parameter value.
+    /// Appends a parameter value. Inlinable, so that each caller's encoder is specialised
+    /// (an array of a million values is otherwise encoded through witness calls per element).
+    @inlinable
     public mutating func append<Value: PostgresEncodable>(_ value: Value) {
         types.append(Value.postgresType.rawValue)
         if value.isPostgresNull {
