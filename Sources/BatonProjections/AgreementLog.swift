@@ -32,27 +32,64 @@ public enum AgreementLog {
     /// (`position + 0`: the bound filters the few agreement events; as an index condition it
     /// had PostgreSQL read the positions of nearly the whole log.)
     private static func read(upTo position: Int64, on connection: PostgresConnection) async throws -> (policy: ServicePolicySet?, agreements: [Agreement]) {
-        let recorded = try await connection.query("""
+        var fold = Fold()
+        for event in try await recorded(upTo: position, on: connection) { try fold.add(event) }
+        return (fold.policy, fold.agreements)
+    }
+
+    /// The agreement set after each agreement or policy event up to `position`.
+    public static func timeline(upTo position: Int64, on connection: PostgresConnection) async throws -> AgreementTimeline {
+        var fold = Fold()
+        var entries: [(position: Int64, set: AgreementSet?)] = []
+        for event in try await recorded(upTo: position, on: connection) {
+            try fold.add(event)
+            entries.append((event.position, fold.policy.map { AgreementSet(policy: $0, agreements: fold.agreements) }))
+        }
+        return AgreementTimeline(entries: entries)
+    }
+
+    private static func recorded(upTo position: Int64, on connection: PostgresConnection) async throws -> [RecordedEvent] {
+        try await connection.query("""
             SELECT \(unescaped: RecordedEvent.columns) FROM events
             WHERE (stream = \(policyStream) OR stream LIKE 'agreement-%') AND position + 0 <= \(position)
-            ORDER BY stream, stream_version
+            ORDER BY position
             """).map(RecordedEvent.init(row:))
+    }
+
+    /// The policy and agreement versions recorded by the events added so far, in log order.
+    private struct Fold {
         var policy: ServicePolicySet?
-        var byStream: [(String, [AgreementEvent])] = []
-        for event in recorded {
-            if event.stream == policyStream {
+        var byStream: [String: [AgreementEvent]] = [:]
+
+        mutating func add(_ event: RecordedEvent) throws {
+            if event.stream == AgreementLog.policyStream {
                 policy = try ServicePolicySet.decode(schemaVersion: event.schemaVersion, data: Data(event.data))
-                continue
-            }
-            let decoded = try AgreementEvent.decode(typeName: event.type, schemaVersion: event.schemaVersion, data: Data(event.data))
-            if byStream.last?.0 == event.stream {
-                byStream[byStream.count - 1].1.append(decoded)
             } else {
-                byStream.append((event.stream, [decoded]))
+                byStream[event.stream, default: []].append(
+                    try AgreementEvent.decode(typeName: event.type, schemaVersion: event.schemaVersion, data: Data(event.data)))
             }
         }
-        let agreements = byStream.flatMap { AgreementEvent.versions(from: $0.1) }.sorted { ($0.id, $0.version) < ($1.id, $1.version) }
-        return (policy, agreements)
+
+        /// Every agreement version, ordered by id then version.
+        var agreements: [Agreement] {
+            byStream.values.flatMap { AgreementEvent.versions(from: $0) }.sorted { ($0.id, $0.version) < ($1.id, $1.version) }
+        }
+    }
+}
+
+/// The agreement set as it stood at each position of the log.
+public struct AgreementTimeline: Sendable {
+    /// After the event at `position`, the set was `set` (nil before any policy).
+    let entries: [(position: Int64, set: AgreementSet?)]
+
+    /// The set as of `position` (inclusive).
+    public func set(at position: Int64) -> AgreementSet? {
+        var low = 0, high = entries.count
+        while low < high {
+            let middle = (low + high) / 2
+            if entries[middle].position <= position { low = middle + 1 } else { high = middle }
+        }
+        return low == 0 ? nil : entries[low - 1].set
     }
 }
 

@@ -19,6 +19,15 @@ public protocol Projection: Sendable {
     /// ahead: a rebuild prepares the next batch while it writes this one. The batch must
     /// then be written after every batch before it. By default nothing is done ahead.
     func prepare(_ events: [RecordedEvent], on connection: PostgresConnection, suffix: String) async throws -> any PreparedBatch
+    /// Prepares a batch of a rebuild that reads the log up to `head` (inclusive); the events
+    /// after `head` are then applied with ``apply(_:on:suffix:)``. A projection whose rows
+    /// each fold one stream can fold each stream once, up to `head`, in the batch where it
+    /// starts. By default this is ``prepare(_:on:suffix:)``.
+    func prepareRebuild(_ events: [RecordedEvent], head: Int64, on connection: PostgresConnection, suffix: String) async throws -> any PreparedBatch
+    /// The tables that batches from ``prepareRebuild(_:head:on:suffix:)`` only ever insert
+    /// into, once per key: a rebuild fills them without their unique indexes and
+    /// constraints, and adds those after the load. By default none.
+    var rebuildInsertOnlyTables: Set<String> { get }
 }
 
 /// A batch ready to be written to a projection's tables.
@@ -35,6 +44,12 @@ extension PreparedBatch {
 }
 
 extension Projection {
+    public func prepareRebuild(_ events: [RecordedEvent], head: Int64, on connection: PostgresConnection, suffix: String) async throws -> any PreparedBatch {
+        try await prepare(events, on: connection, suffix: suffix)
+    }
+
+    public var rebuildInsertOnlyTables: Set<String> { [] }
+
     public func prepare(_ events: [RecordedEvent], on connection: PostgresConnection, suffix: String) async throws -> any PreparedBatch {
         Unprepared(projection: self, events: events)
     }

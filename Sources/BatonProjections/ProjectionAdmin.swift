@@ -80,45 +80,86 @@ public struct ProjectionAdmin: Sendable {
     ///
     /// The fresh tables get their unique indexes at once (the projection upserts by them)
     /// and their other indexes after the bulk of the log is in, which is much faster than
-    /// keeping them up to date row by row. Batches commit without waiting for the disk:
-    /// until the swap, a crash loses nothing but the fresh tables. The next batch is read
-    /// and prepared (see ``Projection/prepare(_:on:suffix:)``) while the current one is
-    /// written.
+    /// keeping them up to date row by row. Tables the projection only inserts into during a
+    /// rebuild (``Projection/rebuildInsertOnlyTables``) get their unique indexes and
+    /// constraints after the load too. Batches commit without waiting for the disk: until
+    /// the swap, a crash loses nothing but the fresh tables. The log is read up to its head
+    /// as it stood at the start, each batch prepared (see
+    /// ``Projection/prepareRebuild(_:head:on:suffix:)``) while the one before it is written;
+    /// the swap's transaction applies the rest.
     public func rebuild(_ name: String, batchSize: Int = 10_000) async throws -> RebuildSummary {
+        try await rebuild(name, batchSize: batchSize, bulkUpTo: nil)
+    }
+
+    /// As ``rebuild(_:batchSize:)``, loading only up to `bulkHead` (when given, and below
+    /// the head) in bulk and leaving the rest to the swap's transaction.
+    func rebuild(_ name: String, batchSize: Int, bulkUpTo bulkHead: Int64?) async throws -> RebuildSummary {
         guard let projection = projections.first(where: { $0.name == name }) else {
             throw UnknownProjection(name: name, known: projections.map(\.name))
         }
         let started = ContinuousClock.now
-        var deferred: [(table: String, live: [IndexDefinition])] = []
+        var deferred: [DeferredTable] = []
         try await store.client.withConnection { connection in
             for table in projection.tables {
                 try await connection.executeScript("""
                     DROP TABLE IF EXISTS \(table)_next;
                     CREATE TABLE \(table)_next (LIKE \(table) INCLUDING ALL);
                     """)
-                for index in try await IndexDefinition.all(of: "\(table)_next", on: connection) where !index.unique {
+                let insertOnly = projection.rebuildInsertOnlyTables.contains(table)
+                let constraints = insertOnly ? try await ConstraintDefinition.uniqueness(of: "\(table)_next", on: connection) : []
+                for constraint in constraints {
+                    try await connection.executeScript("ALTER TABLE \(table)_next DROP CONSTRAINT \(constraint.name)")
+                }
+                for index in try await IndexDefinition.all(of: "\(table)_next", on: connection) where insertOnly || !index.unique {
                     try await connection.executeScript("DROP INDEX \(index.name)")
                 }
-                deferred.append((table, try await IndexDefinition.all(of: table, on: connection)))
+                deferred.append(DeferredTable(
+                    table: table, live: try await IndexDefinition.all(of: table, on: connection), constraints: constraints, insertOnly: insertOnly))
             }
         }
-        // Each batch is read and folded (prepared) while the one before it is written.
-        @Sendable func prepareBatch(after position: Int64) -> Task<(batch: any PreparedBatch, last: Int64, count: Int)?, any Error> {
-            Task { [store, projection] in
-                try await store.client.withConnection { connection in
-                    let events = try await store.readAll(after: position, limit: batchSize, on: connection)
-                    guard let last = events.last else { return nil }
-                    return (try await projection.prepare(events, on: connection, suffix: "_next"), last.position, events.count)
+        let head = Swift.min(try await store.headPosition(), bulkHead ?? .max)
+        // Batches are read one after another, each from where the last ended, and each is
+        // prepared (folded) as soon as it is read, while earlier ones are written: at most
+        // `lookahead` batches are read ahead of the one being written.
+        typealias Prepared = (batch: any PreparedBatch, last: Int64, count: Int)
+        @Sendable func read(after previous: Task<[RecordedEvent], any Error>?) -> Task<[RecordedEvent], any Error> {
+            Task { [store] in
+                var position: Int64 = 0
+                if let previous {
+                    guard let last = try await previous.value.last else { return [] }
+                    position = last.position
+                }
+                return try await store.client.withConnection { connection in
+                    Array(try await store.readAll(after: position, limit: batchSize, on: connection).prefix { $0.position <= head })
                 }
             }
         }
+        @Sendable func prepare(_ read: Task<[RecordedEvent], any Error>) -> Task<Prepared?, any Error> {
+            Task { [store, projection] in
+                let events = try await read.value
+                guard let last = events.last else { return nil }
+                return try await store.client.withConnection { connection in
+                    (try await projection.prepareRebuild(events, head: head, on: connection, suffix: "_next"), last.position, events.count)
+                }
+            }
+        }
+        let lookahead = 2
+        var reading = read(after: nil)
+        var preparing: [Task<Prepared?, any Error>] = []
+        func readAhead() {
+            preparing.append(prepare(reading))
+            reading = read(after: reading)
+        }
+        defer {
+            reading.cancel()
+            for task in preparing { task.cancel() }
+        }
+        for _ in 0..<lookahead { readAhead() }
         var position: Int64 = 0
         var count: Int64 = 0
         var batches = 0
-        var pending = prepareBatch(after: 0)
-        defer { pending.cancel() }
-        while let ready = try await pending.value {
-            pending = prepareBatch(after: ready.last)
+        while let ready = try await preparing.removeFirst().value {
+            readAhead()
             // The batch's independent parts (disjoint tables) in concurrent transactions, so
             // that PostgreSQL writes them on as many cores; each finishes before the next batch.
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -136,19 +177,26 @@ public struct ProjectionAdmin: Sendable {
             batches += 1
             // Give the planner a picture of the growing tables early, so that lookups by key
             // use their index rather than scanning; past a few batches it no longer changes.
+            // (Insert-only tables are never looked up during the load.)
             if batches <= 16, batches & (batches - 1) == 0 {
                 try await store.client.withConnection { connection in
-                    for table in projection.tables { try await connection.executeScript("ANALYZE \(table)_next") }
+                    for table in projection.tables where !projection.rebuildInsertOnlyTables.contains(table) {
+                        try await connection.executeScript("ANALYZE \(table)_next")
+                    }
                 }
             }
         }
-        // Each table's deferred indexes and statistics on a session of its own, so that the
-        // big tables' index builds share the cores.
+        // Each table's deferred constraints, indexes and statistics on a session of its own,
+        // so that the big tables' index builds share the cores.
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for (table, live) in deferred {
+            for fresh in deferred {
                 group.addTask { [store] in
                     try await store.client.withConnection { connection in
-                        for index in live where !index.unique {
+                        let table = fresh.table
+                        for constraint in fresh.constraints {
+                            try await connection.executeScript("ALTER TABLE \(table)_next ADD CONSTRAINT \(constraint.name) \(constraint.definition)")
+                        }
+                        for index in fresh.live where !index.unique || (fresh.insertOnly && !index.backsConstraint) {
                             try await connection.executeScript(index.definition(on: "\(table)_next", named: "\(index.name)_next"))
                         }
                         try await connection.executeScript("ANALYZE \(table)_next")
@@ -170,8 +218,8 @@ public struct ProjectionAdmin: Sendable {
                 position = last.position
                 count += Int64(batch.count)
             }
-            for (table, live) in deferred {
-                let fresh = try await IndexDefinition.all(of: "\(table)_next", on: connection)
+            for (table, live) in deferred.map({ ($0.table, $0.live) }) {
+                let built = try await IndexDefinition.all(of: "\(table)_next", on: connection)
                 try await connection.executeScript("""
                     DROP TABLE \(table);
                     ALTER TABLE \(table)_next RENAME TO \(table);
@@ -180,7 +228,7 @@ public struct ProjectionAdmin: Sendable {
                     """)
                 // The fresh indexes take the names of those they replace.
                 var unmatched = live
-                for index in fresh {
+                for index in built {
                     guard let match = unmatched.firstIndex(where: { $0.shape == index.shape }) else { continue }
                     if unmatched[match].name != index.name {
                         try await connection.executeScript("ALTER INDEX \(index.name) RENAME TO \(unmatched[match].name)")
@@ -199,22 +247,52 @@ public struct ProjectionAdmin: Sendable {
     }
 }
 
+/// A fresh table of a rebuild, with what it gets after the load.
+private struct DeferredTable: Sendable {
+    var table: String
+    /// The live table's indexes.
+    var live: [IndexDefinition]
+    /// The fresh table's primary key and unique constraints, dropped for the load.
+    var constraints: [ConstraintDefinition]
+    /// Whether the fresh table was loaded without its unique indexes.
+    var insertOnly: Bool
+}
+
+/// A primary key or unique constraint as `pg_get_constraintdef` describes it.
+struct ConstraintDefinition: Sendable {
+    var name: String
+    /// `PRIMARY KEY (…)` or `UNIQUE (…)`.
+    var definition: String
+
+    static func uniqueness(of table: String, on connection: PostgresConnection) async throws -> [ConstraintDefinition] {
+        try await connection.query("""
+            SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+            WHERE conrelid = to_regclass(\(table)) AND contype IN ('p', 'u')
+            ORDER BY conname
+            """).map { ConstraintDefinition(name: try $0.decode(String.self, at: 0), definition: try $0.decode(String.self, at: 1)) }
+    }
+}
+
 /// An index as `pg_indexes` describes it.
 struct IndexDefinition: Sendable {
     var name: String
     /// `CREATE [UNIQUE] INDEX name ON schema.table USING …`
     var definition: String
     var unique: Bool
+    /// Whether a primary key or unique constraint owns the index.
+    var backsConstraint: Bool
 
     static func all(of table: String, on connection: PostgresConnection) async throws -> [IndexDefinition] {
         try await connection.query("""
-            SELECT i.indexname, i.indexdef, x.indisunique
+            SELECT i.indexname, i.indexdef, x.indisunique, EXISTS (SELECT FROM pg_constraint k WHERE k.conindid = c.oid AND k.contype IN ('p', 'u'))
             FROM pg_indexes i JOIN pg_class c ON c.relname = i.indexname AND c.relnamespace = to_regnamespace(i.schemaname)
             JOIN pg_index x ON x.indexrelid = c.oid
             WHERE i.schemaname = current_schema() AND i.tablename = \(table)
             ORDER BY i.indexname
             """).map {
-            IndexDefinition(name: try $0.decode(String.self, at: 0), definition: try $0.decode(String.self, at: 1), unique: try $0.decode(Bool.self, at: 2))
+            IndexDefinition(
+                name: try $0.decode(String.self, at: 0), definition: try $0.decode(String.self, at: 1),
+                unique: try $0.decode(Bool.self, at: 2), backsConstraint: try $0.decode(Bool.self, at: 3))
         }
     }
 

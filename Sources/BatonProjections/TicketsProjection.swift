@@ -25,6 +25,8 @@ public final class TicketsProjection: Projection {
     /// (another replica led meanwhile, a batch rolled back, a rebuild swapped tables, a
     /// rebuild starting over).
     private let agreements = Mutex<[String: (set: AgreementSet?, lastApplied: Int64)]>([:])
+    /// A rebuild's agreement timeline, per table suffix, with the head it was read up to.
+    private let timelines = Mutex<[String: (head: Int64, timeline: AgreementTimeline)]>([:])
 
     public init(store: EventStore) {
         self.store = store
@@ -61,15 +63,61 @@ public final class TicketsProjection: Projection {
         for event in try await store.readStreams(partial, upTo: last.position, on: connection) {
             inBatch[event.stream, default: []].append(event)
         }
-        // Folding and clock arithmetic are pure: spread them over the cores.
-        let streams = order.map { inBatch[$0] ?? [] }
         let agreementSet = state.set
+        return try await Self.batch(folding: order.map { inBatch[$0] ?? [] }, agreements: { _ in agreementSet }, seenBefore: Set(partial))
+    }
+
+    /// Prepares a batch of a rebuild that reads the log up to `head`: each ticket whose
+    /// stream starts in `events` is folded once, with its events up to `head`, and copied in;
+    /// the events of tickets that started in an earlier batch were folded then. No row is
+    /// ever replaced, so the fresh tables need no unique index until the end (see
+    /// ``rebuildInsertOnlyTables``). Each ticket's clocks use the agreements and policy as of
+    /// its last event, as the live projection did when that event arrived.
+    public func prepareRebuild(_ events: [RecordedEvent], head: Int64, on connection: PostgresConnection, suffix: String) async throws -> any PreparedBatch {
+        let timeline = try await agreementTimeline(upTo: head, suffix: suffix, on: connection)
+        var inBatch: [String: [RecordedEvent]] = [:]
+        var order: [String] = []
+        for event in events where event.stream.hasPrefix(TicketEvents.streamPrefix) {
+            if inBatch[event.stream] == nil {
+                guard event.streamVersion == 1 else { continue }
+                order.append(event.stream)
+            }
+            inBatch[event.stream, default: []].append(event)
+        }
+        guard !order.isEmpty else { return TicketBatch() }
+        if let last = events.last?.position, last < head {
+            let tails = order.map { (stream: $0, afterVersion: inBatch[$0]!.last!.streamVersion) }
+            for event in try await store.readStreamTails(tails, upTo: head, on: connection) {
+                inBatch[event.stream, default: []].append(event)
+            }
+        }
+        return try await Self.batch(folding: order.map { inBatch[$0]! }, agreements: { timeline.set(at: $0) }, seenBefore: [])
+    }
+
+    /// The agreements' timeline up to `head`, read once per rebuild.
+    private func agreementTimeline(upTo head: Int64, suffix: String, on connection: PostgresConnection) async throws -> AgreementTimeline {
+        if let cached = timelines.withLock({ $0[suffix] }), cached.head == head { return cached.timeline }
+        let timeline = try await AgreementLog.timeline(upTo: head, on: connection)
+        timelines.withLock { $0[suffix] = (head, timeline) }
+        return timeline
+    }
+
+    /// Folds each stream with the agreements as of its last event, spread over the cores
+    /// (folding and clock arithmetic are pure), into a batch; `seenBefore` names the streams
+    /// whose tickets already have rows.
+    private static func batch(
+        folding streams: [[RecordedEvent]], agreements: @escaping @Sendable (Int64) -> AgreementSet?, seenBefore: Set<String>
+    ) async throws -> TicketBatch {
         let folded = try await withThrowingTaskGroup(of: (Int, [FoldedTicket]).self) { group in
             let parts = Swift.max(1, Swift.min(ProcessInfo.processInfo.activeProcessorCount, streams.count / 32))
             let size = (streams.count + parts - 1) / parts
             for part in 0..<parts {
                 let slice = Array(streams[Swift.min(streams.count, part * size)..<Swift.min(streams.count, (part + 1) * size)])
-                group.addTask { (part, try slice.compactMap { try FoldedTicket(stream: $0, agreements: agreementSet) }) }
+                group.addTask {
+                    (part, try slice.compactMap { stream in
+                        try FoldedTicket(stream: stream, agreements: stream.last.flatMap { agreements($0.position) })
+                    })
+                }
             }
             var results = [[FoldedTicket]](repeating: [], count: parts)
             for try await (part, tickets) in group { results[part] = tickets }
@@ -77,27 +125,38 @@ public final class TicketsProjection: Projection {
         }
         var batch = TicketBatch()
         for f in folded {
-            batch.rows.append(f.ticket, clocks: f.clocks, history: f.history, updatedAt: f.updatedAt, position: f.position)
-            batch.rows.placedPosition.append(f.placedPosition)
+            // Only tickets seen by an earlier batch have rows to replace: a stream that starts
+            // in this batch has none yet (most of them, when catching up or rebuilding).
+            if seenBefore.contains(f.stream) {
+                batch.updated.append(f.ticket, clocks: f.clocks, history: f.history, updatedAt: f.updatedAt, position: f.position)
+                batch.updated.placedPosition.append(f.placedPosition)
+            } else {
+                batch.rows.append(f.ticket, clocks: f.clocks, history: f.history, updatedAt: f.updatedAt, position: f.position)
+                batch.rows.placedPosition.append(f.placedPosition)
+            }
             for clock in f.clocks { batch.clocks.append(clock, ticket: f.ticket) }
         }
-        // Only tickets seen by an earlier batch have rows to replace: a stream that starts in
-        // this batch has none yet (most of them, when catching up or rebuilding).
-        let seenBefore = Set(partial)
-        batch.replaced = folded.filter { seenBefore.contains($0.stream) }.map(\.ticket.id)
         return batch
     }
+
+    /// Copied in without a unique index during a rebuild: ``prepareRebuild(_:head:on:suffix:)``
+    /// writes each ticket's row and clocks once.
+    public var rebuildInsertOnlyTables: Set<String> { ["rm_tickets", "rm_sla_clocks"] }
 }
 
 /// A batch of the tickets projection, folded and ready to write.
 private struct TicketBatch: PreparedBatch {
+    /// Tickets with no row yet (their streams start in this batch): copied in.
     var rows = TicketRows()
+    /// Tickets an earlier batch wrote rows for: upserted, so that a lease request holding
+    /// such a row waits for the new version rather than losing it.
+    var updated = TicketRows()
     var clocks = ClockRows()
+
     /// The tickets an earlier batch wrote rows for.
-    var replaced: [UUID] = []
+    var replaced: [UUID] { updated.ticketId }
 
     func write(on connection: PostgresConnection, suffix: String) async throws {
-        guard !rows.ticketId.isEmpty else { return }
         try await writeTickets(on: connection, suffix: suffix)
         try await writeClocks(on: connection, suffix: suffix)
     }
@@ -115,7 +174,7 @@ private struct TicketBatch: PreparedBatch {
     }
 
     private func writeTickets(on connection: PostgresConnection, suffix: String) async throws {
-        guard !rows.ticketId.isEmpty else { return }
+        guard !rows.ticketId.isEmpty || !updated.ticketId.isEmpty else { return }
         var load = LoadChanges()
         if !replaced.isEmpty {
             for row in try await connection.query("""
@@ -124,15 +183,18 @@ private struct TicketBatch: PreparedBatch {
                 load.add(try TicketLoad(row: row), sign: -1)
             }
         }
-        for index in rows.ticketId.indices {
-            load.add(TicketLoad(agreementId: rows.agreementId[index], queue: rows.queue[index], status: rows.status[index], queuedAt: rows.queuedAt[index]))
+        for tickets in [rows, updated] {
+            for index in tickets.ticketId.indices {
+                load.add(TicketLoad(agreementId: tickets.agreementId[index], queue: tickets.queue[index], status: tickets.status[index], queuedAt: tickets.queuedAt[index]))
+            }
         }
-        try await rows.upsert(into: "rm_tickets\(suffix)", on: connection)
+        try await updated.upsert(into: "rm_tickets\(suffix)", on: connection)
+        try await rows.copy(into: "rm_tickets\(suffix)", on: connection)
         try await load.write(suffix: suffix, on: connection)
     }
 
     private func writeClocks(on connection: PostgresConnection, suffix: String) async throws {
-        guard !rows.ticketId.isEmpty else { return }
+        guard !rows.ticketId.isEmpty || !updated.ticketId.isEmpty else { return }
         var compliance = ComplianceChanges()
         if !replaced.isEmpty {
             for row in try await connection.query("""
@@ -142,7 +204,7 @@ private struct TicketBatch: PreparedBatch {
                 compliance.add(try EndedClock(row: row), sign: -1)
             }
         }
-        try await clocks.insert(into: "rm_sla_clocks\(suffix)", on: connection)
+        try await clocks.copy(into: "rm_sla_clocks\(suffix)", on: connection)
         for index in clocks.ticketId.indices { compliance.add(clocks.endedClock(at: index)) }
         try await compliance.write(into: "rm_compliance\(suffix)", on: connection)
     }
@@ -240,16 +302,40 @@ private struct TicketRows: Sendable {
         history.last { if case .resolved = $0.event { true } else { false } }?.occurredAt
     }
 
-    /// The arrays are unnested in the select list, where PostgreSQL steps through them in
-    /// lockstep; `FROM unnest(a, b, …)` would first copy each one into a tuplestore of its own.
+    static let columns = [
+        "ticket_id", "number", "status", "priority", "category", "site", "department", "subject", "requester", "source",
+        "external_reference", "queue", "agreement_id", "agreement_version", "vendor_id", "assignee", "queued_at",
+        "lease_holder", "lease_expires_at", "hold_reason", "hold_until", "opened_at", "first_responded_at", "resolved_at",
+        "next_due_at", "next_warning_at", "breached", "escalation_level", "version", "updated_at", "last_position",
+        "next_deadline_at", "placed_position",
+    ]
+
+    /// Inserts the rows with one binary COPY; none of these tickets may have a row yet.
+    func copy(into table: String, on connection: PostgresConnection) async throws {
+        guard !ticketId.isEmpty else { return }
+        var copy = PostgresCopyRows(columns: Self.columns)
+        for i in ticketId.indices {
+            copy.startRow()
+            copy.append(ticketId[i]); copy.append(number[i]); copy.append(status[i]); copy.append(priority[i])
+            copy.append(category[i]); copy.append(site[i]); copy.append(department[i]); copy.append(subject[i])
+            copy.append(requester[i]); copy.append(source[i]); copy.append(externalReference[i]); copy.append(queue[i])
+            copy.append(agreementId[i]); copy.append(agreementVersion[i]); copy.append(vendorId[i]); copy.append(assignee[i])
+            copy.append(queuedAt[i]); copy.append(leaseHolder[i]); copy.append(leaseExpiresAt[i]); copy.append(holdReason[i])
+            copy.append(holdUntil[i]); copy.append(openedAt[i]); copy.append(firstRespondedAt[i]); copy.append(resolvedAt[i])
+            copy.append(nextDueAt[i]); copy.append(nextWarningAt[i]); copy.append(breached[i]); copy.append(escalationLevel[i])
+            copy.append(version[i]); copy.append(updatedAt[i]); copy.append(lastPosition[i]); copy.append(nextDeadlineAt[i])
+            copy.append(placedPosition[i])
+        }
+        try await connection.copy(into: table, copy)
+    }
+
+    /// Inserts or replaces the rows. The arrays are unnested in the select list, where
+    /// PostgreSQL steps through them in lockstep; `FROM unnest(a, b, …)` would first copy
+    /// each one into a tuplestore of its own.
     func upsert(into table: String, on connection: PostgresConnection) async throws {
         guard !ticketId.isEmpty else { return }
         _ = try await connection.execute("""
-            INSERT INTO \(unescaped: table) (
-                ticket_id, number, status, priority, category, site, department, subject, requester, source,
-                external_reference, queue, agreement_id, agreement_version, vendor_id, assignee, queued_at,
-                lease_holder, lease_expires_at, hold_reason, hold_until, opened_at, first_responded_at, resolved_at,
-                next_due_at, next_warning_at, breached, escalation_level, version, updated_at, last_position, next_deadline_at, placed_position)
+            INSERT INTO \(unescaped: table) (\(unescaped: Self.columns.joined(separator: ", ")))
             SELECT
                 unnest(\(ticketId)::uuid[]), unnest(\(number)::bigint[]), unnest(\(status)::text[]),
                 unnest(\(priority)::text[]), unnest(\(category)::text[]), unnest(\(site)::text[]),
@@ -328,21 +414,24 @@ private struct ClockRows: Sendable {
             stoppedAt: stoppedAt[index], pausedSeconds: pausedSeconds[index], elapsedSeconds: elapsedSeconds[index])
     }
 
-    func insert(into table: String, on connection: PostgresConnection) async throws {
+    static let columns = [
+        "ticket_id", "clock_id", "kind", "level", "agreement_id", "agreement_version", "vendor_id", "queue", "priority",
+        "category", "business_hours", "started_at", "due_at", "stopped_at", "stop_reason", "status", "paused_seconds",
+        "elapsed_seconds", "target_seconds",
+    ]
+
+    /// Inserts the rows with one binary COPY.
+    func copy(into table: String, on connection: PostgresConnection) async throws {
         guard !ticketId.isEmpty else { return }
-        _ = try await connection.execute("""
-            INSERT INTO \(unescaped: table) (
-                ticket_id, clock_id, kind, level, agreement_id, agreement_version, vendor_id, queue, priority, category,
-                business_hours, started_at, due_at, stopped_at, stop_reason, status, paused_seconds, elapsed_seconds,
-                target_seconds)
-            SELECT
-                unnest(\(ticketId)::uuid[]), unnest(\(clockId)::text[]), unnest(\(kind)::text[]),
-                unnest(\(level)::text[]), unnest(\(agreementId)::text[]), unnest(\(agreementVersion)::integer[]),
-                unnest(\(vendorId)::text[]), unnest(\(queue)::text[]), unnest(\(priority)::text[]),
-                unnest(\(category)::text[]), unnest(\(businessHours)::boolean[]), unnest(\(startedAt)::timestamptz[]),
-                unnest(\(dueAt)::timestamptz[]), unnest(\(stoppedAt)::timestamptz[]), unnest(\(stopReason)::text[]),
-                unnest(\(status)::text[]), unnest(\(pausedSeconds)::float8[]), unnest(\(elapsedSeconds)::float8[]),
-                unnest(\(targetSeconds)::float8[])
-            """)
+        var copy = PostgresCopyRows(columns: Self.columns)
+        for i in ticketId.indices {
+            copy.startRow()
+            copy.append(ticketId[i]); copy.append(clockId[i]); copy.append(kind[i]); copy.append(level[i])
+            copy.append(agreementId[i]); copy.append(agreementVersion[i]); copy.append(vendorId[i]); copy.append(queue[i])
+            copy.append(priority[i]); copy.append(category[i]); copy.append(businessHours[i]); copy.append(startedAt[i])
+            copy.append(dueAt[i]); copy.append(stoppedAt[i]); copy.append(stopReason[i]); copy.append(status[i])
+            copy.append(pausedSeconds[i]); copy.append(elapsedSeconds[i]); copy.append(targetSeconds[i])
+        }
+        try await connection.copy(into: table, copy)
     }
 }

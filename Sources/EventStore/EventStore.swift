@@ -142,6 +142,23 @@ public final class EventStore: Sendable {
         ).map(RecordedEvent.init(row:))
     }
 
+    /// The events of each stream after its version `afterVersion`, up to global position
+    /// `position` (inclusive), ordered by stream and version: one index probe per stream, at
+    /// the version it reads from.
+    public func readStreamTails(
+        _ tails: [(stream: String, afterVersion: Int64)], upTo position: Int64, on connection: PostgresConnection
+    ) async throws -> [RecordedEvent] {
+        guard !tails.isEmpty else { return [] }
+        return try await connection.query("""
+            SELECT \(unescaped: RecordedEvent.columns)
+            FROM unnest(\(tails.map(\.stream))::text[], \(tails.map(\.afterVersion))::bigint[]) AS t(tail_stream, after_version)
+            JOIN events ON stream = tail_stream AND stream_version > after_version
+            WHERE position + 0 <= \(position)
+            ORDER BY stream, stream_version
+            """
+        ).map(RecordedEvent.init(row:))
+    }
+
     /// Up to `limit` events after global position `position` (exclusive), in order.
     public func readAll(after position: Int64, limit: Int) async throws -> [RecordedEvent] {
         try await client.withConnection { try await readAll(after: position, limit: limit, on: $0) }

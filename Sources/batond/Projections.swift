@@ -51,7 +51,7 @@ struct ProjectionsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let logger = database.makeLogger()
-            let summary = try await Database.with(database.database, maximumConnections: 4, logger: logger) { database in
+            let summary = try await Database.with(database.database, maximumConnections: 6, logger: logger) { database in
                 try await ProjectionAdmin(store: database.eventStore, projections: Projections.all(store: database.eventStore)).rebuild(name)
             }
             print("rebuilt \(summary.name) from \(summary.events) events in \(String(format: "%.1f", summary.seconds)) s (\(String(format: "%.0f", summary.eventsPerSecond)) events/s)")
