@@ -16,7 +16,7 @@ public protocol Projection: Sendable {
     /// Applies a batch (ordered by position, never empty) to the tables named `<table><suffix>`.
     func apply(_ events: [RecordedEvent], on connection: PostgresConnection, suffix: String) async throws
     /// The part of applying a batch that writes nothing (reading the log, folding), done
-    /// ahead: a rebuild prepares the next batch while it writes this one. The batch must
+    /// ahead: a rebuild prepares later batches while it writes this one. The batch must
     /// then be written after every batch before it. By default nothing is done ahead.
     func prepare(_ events: [RecordedEvent], on connection: PostgresConnection, suffix: String) async throws -> any PreparedBatch
     /// Prepares a batch of a rebuild that reads the log up to `head` (inclusive); the events

@@ -83,10 +83,11 @@ public struct ProjectionAdmin: Sendable {
     /// keeping them up to date row by row. Tables the projection only inserts into during a
     /// rebuild (``Projection/rebuildInsertOnlyTables``) get their unique indexes and
     /// constraints after the load too. Batches commit without waiting for the disk: until
-    /// the swap, a crash loses nothing but the fresh tables. The log is read up to its head
-    /// as it stood at the start, each batch prepared (see
-    /// ``Projection/prepareRebuild(_:head:on:suffix:)``) while the one before it is written;
-    /// the swap's transaction applies the rest.
+    /// the swap, a crash loses nothing but the fresh tables. The log is read in bulk up to
+    /// its head as it stood at the start, each batch prepared (see
+    /// ``Projection/prepareRebuild(_:head:on:suffix:)``) while earlier ones are written.
+    /// What was appended since is applied batch by batch while the live tables still serve,
+    /// and the swap's transaction, which locks them, applies only the last few events.
     public func rebuild(_ name: String, batchSize: Int = 10_000) async throws -> RebuildSummary {
         try await rebuild(name, batchSize: batchSize, bulkUpTo: nil)
     }
@@ -144,48 +145,60 @@ public struct ProjectionAdmin: Sendable {
             }
         }
         let lookahead = 2
-        var reading = read(after: nil)
+        var reads: [Task<[RecordedEvent], any Error>] = []
         var preparing: [Task<Prepared?, any Error>] = []
         func readAhead() {
-            preparing.append(prepare(reading))
-            reading = read(after: reading)
+            reads.append(read(after: reads.last))
+            preparing.append(prepare(reads.last!))
         }
-        defer {
-            reading.cancel()
+        /// Stops the reads and preparations still in flight and waits for them, so that none
+        /// holds a connection once the rebuild is over.
+        func settle() async {
             for task in preparing { task.cancel() }
+            for task in reads { task.cancel() }
+            for task in preparing { _ = await task.result }
+            for task in reads { _ = await task.result }
         }
         for _ in 0..<lookahead { readAhead() }
         var position: Int64 = 0
         var count: Int64 = 0
         var batches = 0
-        while let ready = try await preparing.removeFirst().value {
-            readAhead()
-            // The batch's independent parts (disjoint tables) in concurrent transactions, so
-            // that PostgreSQL writes them on as many cores; each finishes before the next batch.
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for part in ready.batch.independentParts {
-                    group.addTask {
-                        try await store.client.withTransaction(waitForDisk: false) { connection in
-                            try await part.write(on: connection, suffix: "_next")
+        do {
+            while let ready = try await preparing.removeFirst().value {
+                reads.removeFirst()
+                readAhead()
+                // The batch's independent parts (disjoint tables) in concurrent transactions,
+                // so that PostgreSQL writes them on as many cores; each finishes before the next
+                // batch.
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for part in ready.batch.independentParts {
+                        group.addTask {
+                            try await store.client.withTransaction(waitForDisk: false) { connection in
+                                try await part.write(on: connection, suffix: "_next")
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+                position = ready.last
+                count += Int64(ready.count)
+                batches += 1
+                // Give the planner a picture of the growing tables early, so that lookups by key
+                // use their index rather than scanning; past a few batches it no longer changes.
+                // (Insert-only tables are never looked up during the load.)
+                if batches <= 16, batches & (batches - 1) == 0 {
+                    try await store.client.withConnection { connection in
+                        for table in projection.tables where !projection.rebuildInsertOnlyTables.contains(table) {
+                            try await connection.executeScript("ANALYZE \(table)_next")
                         }
                     }
                 }
-                try await group.waitForAll()
             }
-            position = ready.last
-            count += Int64(ready.count)
-            batches += 1
-            // Give the planner a picture of the growing tables early, so that lookups by key
-            // use their index rather than scanning; past a few batches it no longer changes.
-            // (Insert-only tables are never looked up during the load.)
-            if batches <= 16, batches & (batches - 1) == 0 {
-                try await store.client.withConnection { connection in
-                    for table in projection.tables where !projection.rebuildInsertOnlyTables.contains(table) {
-                        try await connection.executeScript("ANALYZE \(table)_next")
-                    }
-                }
-            }
+        } catch {
+            await settle()
+            throw error
         }
+        await settle()
         // Each table's deferred constraints, indexes and statistics on a session of its own,
         // so that the big tables' index builds share the cores.
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -204,6 +217,20 @@ public struct ProjectionAdmin: Sendable {
                 }
             }
             try await group.waitForAll()
+        }
+        // What was appended during the load and the index builds, applied in ordinary
+        // transactions while the live tables serve on: the locked swap applies only the rest.
+        while true {
+            let applied = try await store.client.withTransaction(waitForDisk: false) { connection -> (last: Int64, count: Int)? in
+                let batch = try await store.readAll(after: position, limit: batchSize, on: connection)
+                guard let last = batch.last else { return nil }
+                try await projection.apply(batch, on: connection, suffix: "_next")
+                return (last.position, batch.count)
+            }
+            guard let applied else { break }
+            position = applied.last
+            count += Int64(applied.count)
+            if applied.count < batchSize { break }
         }
         try await store.client.withTransaction { connection in
             // Tables first, then the checkpoint: the same order as the live runner's batch.

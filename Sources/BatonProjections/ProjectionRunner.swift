@@ -83,6 +83,13 @@ public struct ProjectionRunner: Service {
             if let last = batch.last {
                 do {
                     try await session.withTransaction { connection in
+                        // A rebuild may have swapped the tables and moved the checkpoint since
+                        // this runner last saved it: then the batch is not this runner's to apply.
+                        // (Read, not locked: a swap locks the tables before the checkpoint.)
+                        let current = try await checkpoints.position(of: projection.name, on: connection)
+                        guard current == saved else {
+                            throw CheckpointConflict(name: projection.name, expected: saved, actual: current)
+                        }
                         try await projection.apply(batch, on: connection, suffix: "")
                         try await checkpoints.save(projection.name, from: saved, to: last.position, on: connection)
                         _ = try await connection.query("SELECT pg_notify(\(Self.notificationChannel), \("\(projection.name):\(last.position)"))")

@@ -13,8 +13,10 @@ import Synchronization
 /// For each ticket a batch touches, it reads the ticket's stream up to the batch's end and
 /// folds it with ``TicketDecider/fold(_:)`` and ``SLAClocks/compute(events:agreements:asOf:)``,
 /// the same code commands and the API use, so the read model cannot drift from the domain.
-/// Clocks are computed as of the ticket's last event: whether a running clock has passed its
-/// due instant since is for the query (`due_at < now()`) or the SLA watcher's breach event.
+/// Clocks are computed as of the ticket's last event, with the agreements and policy recorded
+/// up to it: whether a running clock has passed its due instant since is for the query
+/// (`due_at < now()`) or the SLA watcher's breach event. A rebuild folds each ticket once, with
+/// its stream up to the rebuild's head (``prepareRebuild(_:head:on:suffix:)``).
 public final class TicketsProjection: Projection {
     public let name = "tickets"
     public let tables = ["rm_tickets", "rm_sla_clocks", "rm_compliance", "rm_queue_load", "rm_agreement_intake"]
@@ -40,9 +42,16 @@ public final class TicketsProjection: Projection {
     public func prepare(_ events: [RecordedEvent], on connection: PostgresConnection, suffix: String) async throws -> any PreparedBatch {
         guard let last = events.last else { return TicketBatch() }
         var state: (set: AgreementSet?, lastApplied: Int64)
-        if let previous = agreements.withLock({ $0[suffix] }), events.first?.position == previous.lastApplied + 1,
-            !events.contains(where: { AgreementLog.isAgreementStream($0.stream) }) {
+        // A batch that changes the agreements folds each ticket with them as of its own last
+        // event, as a rebuild does, not as of the batch's end.
+        var timeline: AgreementTimeline?
+        let changesAgreements = events.contains { AgreementLog.isAgreementStream($0.stream) }
+        if let previous = agreements.withLock({ $0[suffix] }), events.first?.position == previous.lastApplied + 1, !changesAgreements {
             state = previous
+        } else if changesAgreements {
+            let read = try await AgreementLog.timeline(upTo: last.position, on: connection)
+            timeline = read
+            state = (read.set(at: last.position), last.position)
         } else {
             state = (try await AgreementLog.agreementSet(upTo: last.position, on: connection), last.position)
         }
@@ -64,7 +73,9 @@ public final class TicketsProjection: Projection {
             inBatch[event.stream, default: []].append(event)
         }
         let agreementSet = state.set
-        return try await Self.batch(folding: order.map { inBatch[$0] ?? [] }, agreements: { _ in agreementSet }, seenBefore: Set(partial))
+        let agreementsAt: @Sendable (Int64) -> AgreementSet?
+        if let timeline { agreementsAt = { timeline.set(at: $0) } } else { agreementsAt = { _ in agreementSet } }
+        return try await Self.batch(folding: order.map { inBatch[$0] ?? [] }, agreements: agreementsAt, seenBefore: Set(partial))
     }
 
     /// Prepares a batch of a rebuild that reads the log up to `head`: each ticket whose
@@ -72,7 +83,7 @@ public final class TicketsProjection: Projection {
     /// the events of tickets that started in an earlier batch were folded then. No row is
     /// ever replaced, so the fresh tables need no unique index until the end (see
     /// ``rebuildInsertOnlyTables``). Each ticket's clocks use the agreements and policy as of
-    /// its last event, as the live projection did when that event arrived.
+    /// its last event, as in ``prepare(_:on:suffix:)``.
     public func prepareRebuild(_ events: [RecordedEvent], head: Int64, on connection: PostgresConnection, suffix: String) async throws -> any PreparedBatch {
         let timeline = try await agreementTimeline(upTo: head, suffix: suffix, on: connection)
         var inBatch: [String: [RecordedEvent]] = [:]

@@ -103,7 +103,15 @@ struct TicketsProjectionTests {
                 }
                 let commands = TicketCommands(tickets: tickets)
                 var now = monday
-                for step in history {
+                // Halfway, the policy changes: tickets folded after it get other customer
+                // clocks, those left alone keep the ones they had.
+                var revised = set
+                revised.customerSLA.warningThresholds = [0.9]
+                revised.customerSLA.targets = revised.customerSLA.targets.mapValues { ServiceTargets(firstResponse: $0.resolution, resolution: $0.resolution) }
+                for (index, step) in history.enumerated() {
+                    if index == history.count / 2 {
+                        #expect(try await !AgreementCatalog(store: db.eventStore).apply(revised, actor: "admin:root", at: now).isEmpty)
+                    }
                     now = now.addingTimeInterval(TimeInterval(step.minutes * 60))
                     try await perform(step, ticketIds: ids, commands: commands, agreements: set, queries: queries, at: now)
                 }

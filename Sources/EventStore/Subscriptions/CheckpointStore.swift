@@ -52,6 +52,12 @@ public struct CheckpointConflict: Error, Sendable, Equatable, CustomStringConver
     public var expected: Int64?
     public var actual: Int64?
 
+    public init(name: String, expected: Int64?, actual: Int64?) {
+        self.name = name
+        self.expected = expected
+        self.actual = actual
+    }
+
     public var description: String {
         "checkpoint \(name) is at \(actual.map(String.init) ?? "none"), expected \(expected.map(String.init) ?? "none")"
     }

@@ -81,15 +81,17 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     /// Inserts `rows` into `table` with one binary `COPY … FROM STDIN`, and returns how many
-    /// rows went in. `table` and the column names are identifiers from code, never user input.
-    /// A value of the wrong type for its column fails the whole COPY, and nothing is inserted.
+    /// rows went in. `table` (one unqualified name, on the search path) and the column names
+    /// are identifiers from code, never user input. A failure (a malformed value, a violated
+    /// constraint) fails the whole COPY, and nothing is inserted; see ``PostgresCopyRows``
+    /// for what binary COPY does not check.
     @discardableResult
     public func copy(into table: String, _ rows: PostgresCopyRows) async throws -> Int {
         guard rows.count > 0 else { return 0 }
         let sql = "COPY \(Self.quoted(table)) (\(rows.columns.map(Self.quoted).joined(separator: ", "))) FROM STDIN (FORMAT binary)"
-        let stream = rows.stream
+        let tuples = rows.tuples
         return try await exclusively {
-            try await Self.runBlocking(on: threadPool) { try self.copyBlocking(sql, stream).affectedRows }
+            try await Self.runBlocking(on: threadPool) { try self.copyBlocking(sql, [tuples, PostgresCopyRows.trailer]).affectedRows }
         }
     }
 
@@ -255,7 +257,7 @@ public final class PostgresConnection: @unchecked Sendable {
         }
     }
 
-    func copyBlocking(_ sql: String, _ stream: [UInt8]) throws -> PostgresRows {
+    func copyBlocking(_ sql: String, _ parts: [[UInt8]]) throws -> PostgresRows {
         guard let started = PQexec(handle, sql) else {
             throw PostgresError(code: PQstatus(handle) == CONNECTION_OK ? .server : .connectionLost, message: Self.errorMessage(handle))
         }
@@ -266,20 +268,23 @@ public final class PostgresConnection: @unchecked Sendable {
         PQclear(started)
         // Sent in slices, so that libpq never holds a second copy of a large stream.
         var sendError: String?
-        stream.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let length = Swift.min(1 << 20, buffer.count - offset)
-                let sent = PQputCopyData(handle, buffer.baseAddress!.advanced(by: offset).assumingMemoryBound(to: CChar.self), Int32(length))
-                guard sent == 1 else {
-                    sendError = Self.errorMessage(handle)
-                    return
+        for part in parts where sendError == nil {
+            part.withUnsafeBytes { buffer in
+                var offset = 0
+                while offset < buffer.count {
+                    let length = Swift.min(1 << 20, buffer.count - offset)
+                    let sent = PQputCopyData(handle, buffer.baseAddress!.advanced(by: offset).assumingMemoryBound(to: CChar.self), Int32(length))
+                    guard sent == 1 else {
+                        sendError = Self.errorMessage(handle)
+                        return
+                    }
+                    offset += length
                 }
-                offset += length
             }
         }
         guard PQputCopyEnd(handle, sendError) == 1 else {
-            throw PostgresError(code: .connectionLost, message: Self.errorMessage(handle))
+            throw PostgresError(
+                code: PQstatus(handle) == CONNECTION_OK ? .server : .connectionLost, message: Self.errorMessage(handle))
         }
         // The COPY's outcome, then whatever else the server sent until it is ready again.
         var outcome: Result<PostgresRows, any Error>?

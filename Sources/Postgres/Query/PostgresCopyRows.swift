@@ -2,8 +2,11 @@
 ///
 /// Each row must append exactly one value per column, in the column order the COPY names,
 /// and each value's Swift type must send the column's own type (`Int32` for `integer`,
-/// `Int64` for `bigint`, …): binary COPY converts nothing. Rows go to the server in one
-/// stream, so many rows cost one statement, not one each.
+/// `Int64` for `bigint`, `Date` for `timestamptz`, …). Binary COPY converts nothing and
+/// checks only that each value's bytes are a valid value of its column's type: a value of
+/// the wrong width fails the COPY, but an `Int64` sent to a `timestamptz` column is taken
+/// as microseconds. Rows go to the server in one stream, so many rows cost one statement,
+/// not one each.
 ///
 /// ```swift
 /// var rows = PostgresCopyRows(columns: ["id", "name"])
@@ -51,17 +54,20 @@ public struct PostgresCopyRows: Sendable {
         let lengthOffset = bytes.count
         bytes.appendBigEndian(Int32(0))
         value.encode(into: &bytes)
-        let length = Int32(truncatingIfNeeded: bytes.count - lengthOffset - 4).bigEndian
+        let count = bytes.count - lengthOffset - 4
+        precondition(count <= Int(Int32.max), "a COPY value is at most 2 GiB")
+        let length = Int32(count).bigEndian
         Swift.withUnsafeBytes(of: length) { lengthBytes in
             for i in 0..<4 { bytes[lengthOffset + i] = lengthBytes[i] }
         }
     }
 
-    /// The whole stream, trailer included.
-    var stream: [UInt8] {
+    /// The stream's header and tuples; the trailer is ``trailer``.
+    var tuples: [UInt8] {
         precondition(count == 0 || valuesInRow == columns.count, "row \(count) has \(valuesInRow) of \(columns.count) values")
-        var stream = bytes
-        stream.appendBigEndian(Int16(-1))
-        return stream
+        return bytes
     }
+
+    /// The end of a binary COPY stream.
+    static let trailer: [UInt8] = [0xFF, 0xFF]
 }
