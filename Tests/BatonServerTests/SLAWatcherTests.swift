@@ -23,6 +23,9 @@ struct SLAWatcherTests {
         func watcher() -> SLAWatcher {
             var watcher = SLAWatcher(commands: commands, agreements: agreements, queries: queries, projectionsChanged: changed, logger: Logger(label: "test"))
             watcher.takeoverInterval = .milliseconds(200)
+            // Far longer than any test waits: a deadline met in time was met by the watcher's
+            // timer, never by its safety-net poll.
+            watcher.pollInterval = .seconds(60)
             return watcher
         }
 
@@ -65,6 +68,11 @@ struct SLAWatcherTests {
         }
     }
 
+    /// How late an event may be recorded after its deadline: the time to fold the ticket and
+    /// append, on two cores shared with the rest of the suite (runs have measured up to 2 s).
+    /// The watcher's poll is 60 s, so anything inside this came from its timer.
+    static let lateness: TimeInterval = 5
+
     func waitFor(_ timeout: Duration = .seconds(15), _ condition: () async throws -> Bool) async throws -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
@@ -90,7 +98,7 @@ struct SLAWatcherTests {
             #expect(Set(breachedClocks) == ["customer/first-response", "assignment-1/first-response"])
             for breach in breaches {
                 let late = breach.recordedAt.timeIntervalSince(due)
-                #expect(late >= -0.01 && late < 1.5, "recorded \(late) s after the due instant")
+                #expect(late >= -0.01 && late < Self.lateness, "recorded \(late) s after the due instant")
             }
             // The warnings (50%, 75%, and Northwind's 90%) had passed: each recorded exactly once.
             let warnings = try events.filter { $0.type == "SLAWarningReached" }.map { try $0.decode(SLAWarningReached.self) }
@@ -169,7 +177,7 @@ struct SLAWatcherTests {
             #expect(try await waitFor { try await fixture.events(leased).contains { $0.type == "LeaseExpired" } })
             let expiry = try #require(try await fixture.events(leased).first { $0.type == "LeaseExpired" })
             #expect(expiry.recordedAt >= expiresAt)
-            #expect(expiry.recordedAt.timeIntervalSince(expiresAt) < 1.0)
+            #expect(expiry.recordedAt.timeIntervalSince(expiresAt) < Self.lateness)
             let ticket = try #require(TicketDecider.fold(try await fixture.events(leased).map(TicketStore.decode)))
             #expect(ticket.lease == nil)
             #expect(ticket.status == .queued)
@@ -177,7 +185,7 @@ struct SLAWatcherTests {
             #expect(try await waitFor { try await fixture.events(held).contains { $0.type == "TicketResumed" } })
             let resumed = try #require(try await fixture.events(held).first { $0.type == "TicketResumed" })
             #expect(resumed.actor == "system")
-            #expect(resumed.recordedAt >= until && resumed.recordedAt.timeIntervalSince(until) < 1.0)
+            #expect(resumed.recordedAt >= until && resumed.recordedAt.timeIntervalSince(until) < Self.lateness)
         }
     }
 }

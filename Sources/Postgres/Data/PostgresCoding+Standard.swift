@@ -180,19 +180,7 @@ extension Array: PostgresEncodable where Element: PostgresArrayElement {
         guard !isEmpty else { return }
         buffer.appendBigEndian(Int32(count))
         buffer.appendBigEndian(Int32(1))  // lower bound
-        for element in self {
-            if element.isPostgresNull {
-                buffer.appendBigEndian(Int32(-1))
-                continue
-            }
-            let lengthOffset = buffer.count
-            buffer.appendBigEndian(Int32(0))
-            element.encode(into: &buffer)
-            let length = Int32(buffer.count - lengthOffset - 4)
-            Swift.withUnsafeBytes(of: length.bigEndian) { lengthBytes in
-                for (i, byte) in lengthBytes.enumerated() { buffer[lengthOffset + i] = byte }
-            }
-        }
+        for element in self { buffer.appendLengthPrefixed(element) }
     }
 }
 

@@ -90,6 +90,24 @@ extension Array where Element == UInt8 {
     mutating func appendBigEndian<T: FixedWidthInteger>(_ value: T) {
         Swift.withUnsafeBytes(of: value.bigEndian) { append(contentsOf: $0) }
     }
+
+    /// Appends `value` as the wire formats frame a value inside a larger one (an array
+    /// element, a COPY field): its length as a big-endian Int32, or -1 for NULL, then its bytes.
+    @inlinable
+    mutating func appendLengthPrefixed<Value: PostgresEncodable>(_ value: Value) {
+        if value.isPostgresNull {
+            appendBigEndian(Int32(-1))
+            return
+        }
+        let lengthOffset = count
+        appendBigEndian(Int32(0))
+        value.encode(into: &self)
+        let length = count - lengthOffset - 4
+        precondition(length <= Int(Int32.max), "a value is at most 2 GiB")
+        Swift.withUnsafeBytes(of: Int32(length).bigEndian) { lengthBytes in
+            for i in 0..<4 { self[lengthOffset + i] = lengthBytes[i] }
+        }
+    }
 }
 
 extension UnsafeRawBufferPointer {

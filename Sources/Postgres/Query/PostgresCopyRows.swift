@@ -47,19 +47,7 @@ public struct PostgresCopyRows: Sendable {
     public mutating func append<Value: PostgresEncodable>(_ value: Value) {
         precondition(valuesInRow < columns.count, "a row of this COPY has \(columns.count) values")
         valuesInRow += 1
-        if value.isPostgresNull {
-            bytes.appendBigEndian(Int32(-1))
-            return
-        }
-        let lengthOffset = bytes.count
-        bytes.appendBigEndian(Int32(0))
-        value.encode(into: &bytes)
-        let count = bytes.count - lengthOffset - 4
-        precondition(count <= Int(Int32.max), "a COPY value is at most 2 GiB")
-        let length = Int32(count).bigEndian
-        Swift.withUnsafeBytes(of: length) { lengthBytes in
-            for i in 0..<4 { bytes[lengthOffset + i] = lengthBytes[i] }
-        }
+        bytes.appendLengthPrefixed(value)
     }
 
     /// The stream's header and tuples; the trailer is ``trailer``.
