@@ -99,8 +99,45 @@ public struct ProjectionAdmin: Sendable {
             throw UnknownProjection(name: name, known: projections.map(\.name))
         }
         let started = ContinuousClock.now
-        var deferred: [DeferredTable] = []
+        let deferred = try await createFreshTables(for: projection)
+        let head = Swift.min(try await store.headPosition(), bulkHead ?? .max)
+        var (position, count) = try await bulkLoad(projection, upTo: head, batchSize: batchSize)
+        try await finishFreshTables(deferred)
+        // What was appended during the load and the index builds, applied in ordinary
+        // transactions while the live tables serve on: the locked swap applies only the rest.
+        while let applied = try await store.client.withTransaction(waitForDisk: false, { connection in
+            try await applyNextBatch(of: projection, after: position, batchSize: batchSize, on: connection)
+        }) {
+            (position, count) = (applied.last, count + Int64(applied.count))
+            if applied.count < batchSize { break }
+        }
+        try await store.client.withTransaction { connection in
+            // Tables first, then the checkpoint: the same order as the live runner's batch.
+            for table in projection.tables {
+                try await connection.executeScript("LOCK TABLE \(table) IN ACCESS EXCLUSIVE MODE")
+            }
+            _ = try await connection.query("SELECT position FROM event_checkpoints WHERE name = \(projection.name) FOR UPDATE")
+            while let applied = try await applyNextBatch(of: projection, after: position, batchSize: batchSize, on: connection) {
+                (position, count) = (applied.last, count + Int64(applied.count))
+            }
+            for fresh in deferred {
+                try await swapIn(fresh, on: connection)
+            }
+            _ = try await connection.execute("""
+                INSERT INTO event_checkpoints (name, position) VALUES (\(projection.name), \(position))
+                ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = now()
+                """)
+        }
+        let elapsed = ContinuousClock.now - started
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return RebuildSummary(name: name, events: count, seconds: seconds)
+    }
+
+    /// Creates each table's empty `_next` copy, without the indexes (and, for insert-only
+    /// tables, the constraints) that are cheaper to build after the load.
+    private func createFreshTables(for projection: any Projection) async throws -> [DeferredTable] {
         try await store.client.withConnection { connection in
+            var deferred: [DeferredTable] = []
             for table in projection.tables {
                 try await connection.executeScript("""
                     DROP TABLE IF EXISTS \(table)_next;
@@ -117,11 +154,17 @@ public struct ProjectionAdmin: Sendable {
                 deferred.append(DeferredTable(
                     table: table, live: try await IndexDefinition.all(of: table, on: connection), constraints: constraints, insertOnly: insertOnly))
             }
+            return deferred
         }
-        let head = Swift.min(try await store.headPosition(), bulkHead ?? .max)
-        // Batches are read one after another, each from where the last ended, and each is
-        // prepared (folded) as soon as it is read, while earlier ones are written: at most
-        // `lookahead` batches are read ahead of the one being written.
+    }
+
+    /// Loads the log up to `head` into the fresh tables, and returns the last position loaded
+    /// and the number of events.
+    ///
+    /// Batches are read one after another, each from where the last ended, and each is
+    /// prepared (folded) as soon as it is read, while earlier ones are written: at most
+    /// `lookahead` batches are read ahead of the one being written.
+    private func bulkLoad(_ projection: any Projection, upTo head: Int64, batchSize: Int) async throws -> (position: Int64, count: Int64) {
         typealias Prepared = (batch: any PreparedBatch, last: Int64, count: Int)
         @Sendable func read(after previous: Task<[RecordedEvent], any Error>?) -> Task<[RecordedEvent], any Error> {
             Task { [store] in
@@ -136,7 +179,7 @@ public struct ProjectionAdmin: Sendable {
             }
         }
         @Sendable func prepare(_ read: Task<[RecordedEvent], any Error>) -> Task<Prepared?, any Error> {
-            Task { [store, projection] in
+            Task { [store] in
                 let events = try await read.value
                 guard let last = events.last else { return nil }
                 return try await store.client.withConnection { connection in
@@ -152,7 +195,7 @@ public struct ProjectionAdmin: Sendable {
             preparing.append(prepare(reads.last!))
         }
         /// Stops the reads and preparations still in flight and waits for them, so that none
-        /// holds a connection once the rebuild is over.
+        /// holds a connection once the load is over.
         func settle() async {
             for task in preparing { task.cancel() }
             for task in reads { task.cancel() }
@@ -167,19 +210,7 @@ public struct ProjectionAdmin: Sendable {
             while let ready = try await preparing.removeFirst().value {
                 reads.removeFirst()
                 readAhead()
-                // The batch's independent parts (disjoint tables) in concurrent transactions,
-                // so that PostgreSQL writes them on as many cores; each finishes before the next
-                // batch.
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    for part in ready.batch.independentParts {
-                        group.addTask {
-                            try await store.client.withTransaction(waitForDisk: false) { connection in
-                                try await part.write(on: connection, suffix: "_next")
-                            }
-                        }
-                    }
-                    try await group.waitForAll()
-                }
+                try await write(ready.batch)
                 position = ready.last
                 count += Int64(ready.count)
                 batches += 1
@@ -199,8 +230,27 @@ public struct ProjectionAdmin: Sendable {
             throw error
         }
         await settle()
-        // Each table's deferred constraints, indexes and statistics on a session of its own,
-        // so that the big tables' index builds share the cores.
+        return (position, count)
+    }
+
+    /// Writes a batch's independent parts (disjoint tables) in concurrent transactions, so that
+    /// PostgreSQL writes them on as many cores.
+    private func write(_ batch: any PreparedBatch) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for part in batch.independentParts {
+                group.addTask { [store] in
+                    try await store.client.withTransaction(waitForDisk: false) { connection in
+                        try await part.write(on: connection, suffix: "_next")
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    /// Gives each fresh table its deferred constraints, indexes and statistics, on a session
+    /// of its own, so that the big tables' index builds share the cores.
+    private func finishFreshTables(_ deferred: [DeferredTable]) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for fresh in deferred {
                 group.addTask { [store] in
@@ -218,59 +268,37 @@ public struct ProjectionAdmin: Sendable {
             }
             try await group.waitForAll()
         }
-        // What was appended during the load and the index builds, applied in ordinary
-        // transactions while the live tables serve on: the locked swap applies only the rest.
-        while true {
-            let applied = try await store.client.withTransaction(waitForDisk: false) { connection -> (last: Int64, count: Int)? in
-                let batch = try await store.readAll(after: position, limit: batchSize, on: connection)
-                guard let last = batch.last else { return nil }
-                try await projection.apply(batch, on: connection, suffix: "_next")
-                return (last.position, batch.count)
+    }
+
+    /// Applies the batch after `position` to the fresh tables; nil when there is none.
+    private func applyNextBatch(
+        of projection: any Projection, after position: Int64, batchSize: Int, on connection: PostgresConnection
+    ) async throws -> (last: Int64, count: Int)? {
+        let batch = try await store.readAll(after: position, limit: batchSize, on: connection)
+        guard let last = batch.last else { return nil }
+        try await projection.apply(batch, on: connection, suffix: "_next")
+        return (last.position, batch.count)
+    }
+
+    /// Replaces a live table with its fresh copy; the fresh indexes take the names of those
+    /// they replace.
+    private func swapIn(_ fresh: DeferredTable, on connection: PostgresConnection) async throws {
+        let table = fresh.table
+        let built = try await IndexDefinition.all(of: "\(table)_next", on: connection)
+        try await connection.executeScript("""
+            DROP TABLE \(table);
+            ALTER TABLE \(table)_next RENAME TO \(table);
+            GRANT SELECT, INSERT, UPDATE, DELETE ON \(table) TO baton_app;
+            GRANT SELECT ON \(table) TO baton_auditor;
+            """)
+        var unmatched = fresh.live
+        for index in built {
+            guard let match = unmatched.firstIndex(where: { $0.shape == index.shape }) else { continue }
+            if unmatched[match].name != index.name {
+                try await connection.executeScript("ALTER INDEX \(index.name) RENAME TO \(unmatched[match].name)")
             }
-            guard let applied else { break }
-            position = applied.last
-            count += Int64(applied.count)
-            if applied.count < batchSize { break }
+            unmatched.remove(at: match)
         }
-        try await store.client.withTransaction { connection in
-            // Tables first, then the checkpoint: the same order as the live runner's batch.
-            for table in projection.tables {
-                try await connection.executeScript("LOCK TABLE \(table) IN ACCESS EXCLUSIVE MODE")
-            }
-            _ = try await connection.query("SELECT position FROM event_checkpoints WHERE name = \(projection.name) FOR UPDATE")
-            while true {
-                let batch = try await store.readAll(after: position, limit: batchSize, on: connection)
-                guard let last = batch.last else { break }
-                try await projection.apply(batch, on: connection, suffix: "_next")
-                position = last.position
-                count += Int64(batch.count)
-            }
-            for (table, live) in deferred.map({ ($0.table, $0.live) }) {
-                let built = try await IndexDefinition.all(of: "\(table)_next", on: connection)
-                try await connection.executeScript("""
-                    DROP TABLE \(table);
-                    ALTER TABLE \(table)_next RENAME TO \(table);
-                    GRANT SELECT, INSERT, UPDATE, DELETE ON \(table) TO baton_app;
-                    GRANT SELECT ON \(table) TO baton_auditor;
-                    """)
-                // The fresh indexes take the names of those they replace.
-                var unmatched = live
-                for index in built {
-                    guard let match = unmatched.firstIndex(where: { $0.shape == index.shape }) else { continue }
-                    if unmatched[match].name != index.name {
-                        try await connection.executeScript("ALTER INDEX \(index.name) RENAME TO \(unmatched[match].name)")
-                    }
-                    unmatched.remove(at: match)
-                }
-            }
-            _ = try await connection.execute("""
-                INSERT INTO event_checkpoints (name, position) VALUES (\(projection.name), \(position))
-                ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = now()
-                """)
-        }
-        let elapsed = ContinuousClock.now - started
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        return RebuildSummary(name: name, events: count, seconds: seconds)
     }
 }
 

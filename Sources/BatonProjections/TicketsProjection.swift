@@ -60,12 +60,7 @@ public final class TicketsProjection: Projection {
         // Each touched ticket's whole stream up to the batch's end: from the batch itself when
         // the batch holds it from its first event (most tickets, when catching up or
         // rebuilding), else read from the log.
-        var inBatch: [String: [RecordedEvent]] = [:]
-        var order: [String] = []
-        for event in events where event.stream.hasPrefix(TicketEvents.streamPrefix) {
-            if inBatch[event.stream] == nil { order.append(event.stream) }
-            inBatch[event.stream, default: []].append(event)
-        }
+        var (order, inBatch) = Self.ticketStreams(in: events, startingHereOnly: false)
         guard !order.isEmpty else { return TicketBatch() }
         let partial = order.filter { inBatch[$0]?.first?.streamVersion != 1 }
         for stream in partial { inBatch[stream] = [] }
@@ -86,15 +81,7 @@ public final class TicketsProjection: Projection {
     /// its last event, as in ``prepare(_:on:suffix:)``.
     public func prepareRebuild(_ events: [RecordedEvent], head: Int64, on connection: PostgresConnection, suffix: String) async throws -> any PreparedBatch {
         let timeline = try await agreementTimeline(upTo: head, suffix: suffix, on: connection)
-        var inBatch: [String: [RecordedEvent]] = [:]
-        var order: [String] = []
-        for event in events where event.stream.hasPrefix(TicketEvents.streamPrefix) {
-            if inBatch[event.stream] == nil {
-                guard event.streamVersion == 1 else { continue }
-                order.append(event.stream)
-            }
-            inBatch[event.stream, default: []].append(event)
-        }
+        var (order, inBatch) = Self.ticketStreams(in: events, startingHereOnly: true)
         guard !order.isEmpty else { return TicketBatch() }
         if let last = events.last?.position, last < head {
             let tails = order.map { (stream: $0, afterVersion: inBatch[$0]!.last!.streamVersion) }
@@ -103,6 +90,21 @@ public final class TicketsProjection: Projection {
             }
         }
         return try await Self.batch(folding: order.map { inBatch[$0]! }, agreements: { timeline.set(at: $0) }, seenBefore: [])
+    }
+
+    /// The batch's ticket events by stream, streams in order of first appearance; with
+    /// `startingHereOnly`, only the streams whose first event is in the batch.
+    private static func ticketStreams(in events: [RecordedEvent], startingHereOnly: Bool) -> (order: [String], events: [String: [RecordedEvent]]) {
+        var byStream: [String: [RecordedEvent]] = [:]
+        var order: [String] = []
+        for event in events where event.stream.hasPrefix(TicketEvents.streamPrefix) {
+            if byStream[event.stream] == nil {
+                if startingHereOnly && event.streamVersion != 1 { continue }
+                order.append(event.stream)
+            }
+            byStream[event.stream, default: []].append(event)
+        }
+        return (order, byStream)
     }
 
     /// The agreements' timeline up to `head`, read once per rebuild.
@@ -138,13 +140,7 @@ public final class TicketsProjection: Projection {
         for f in folded {
             // Only tickets seen by an earlier batch have rows to replace: a stream that starts
             // in this batch has none yet (most of them, when catching up or rebuilding).
-            if seenBefore.contains(f.stream) {
-                batch.updated.append(f.ticket, clocks: f.clocks, history: f.history, updatedAt: f.updatedAt, position: f.position)
-                batch.updated.placedPosition.append(f.placedPosition)
-            } else {
-                batch.rows.append(f.ticket, clocks: f.clocks, history: f.history, updatedAt: f.updatedAt, position: f.position)
-                batch.rows.placedPosition.append(f.placedPosition)
-            }
+            if seenBefore.contains(f.stream) { batch.updated.append(f) } else { batch.rows.append(f) }
             for clock in f.clocks { batch.clocks.append(clock, ticket: f.ticket) }
         }
         return batch
@@ -256,7 +252,8 @@ private struct TicketRows: Sendable {
     var escalationLevel: [Int32] = [], version: [Int32] = [], updatedAt: [Date] = [], lastPosition: [Int64] = []
     var nextDeadlineAt: [Date?] = [], placedPosition: [Int64?] = []
 
-    mutating func append(_ t: Ticket, clocks: [SLAClock], history: [Stamped<TicketEvent>], updatedAt: Date, position: Int64) {
+    mutating func append(_ folded: FoldedTicket) {
+        let (t, clocks, history) = (folded.ticket, folded.clocks, folded.history)
         ticketId.append(t.id)
         number.append(Int64(t.number.dropFirst(2)) ?? 0)
         status.append(t.status.rawValue)
@@ -294,8 +291,9 @@ private struct TicketRows: Sendable {
         nextDeadlineAt.append(Self.nextDeadline(t, clocks: clocks))
         escalationLevel.append(Int32(t.escalationLevel))
         version.append(Int32(t.version))
-        self.updatedAt.append(updatedAt)
-        lastPosition.append(position)
+        updatedAt.append(folded.updatedAt)
+        lastPosition.append(folded.position)
+        placedPosition.append(folded.placedPosition)
     }
 
     /// The earliest instant at which the SLA watcher must act on the ticket: an alarm not

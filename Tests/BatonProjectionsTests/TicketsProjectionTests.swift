@@ -59,6 +59,20 @@ func perform(_ step: Step, ticketIds: [UUID], commands: TicketCommands, agreemen
     }
 }
 
+/// The live tickets projection, in batches of three (tickets then span batches, as in a long
+/// log), polling every 50 ms.
+func startLiveProjection(_ db: TestDatabase.Fresh) -> Task<Void, any Error> {
+    var runner = ProjectionRunner(projection: TicketsProjection(store: db.eventStore), store: db.eventStore, logger: Logger(label: "test"))
+    runner.batchSize = 3
+    runner.pollInterval = .milliseconds(50)
+    return Task { [runner] in try await runner.run() }
+}
+
+/// An opener that routes with the agreements recorded in `db`.
+func ticketOpener(_ db: TestDatabase.Fresh, tickets: TicketStore) -> TicketOpener {
+    TicketOpener(tickets: tickets, agreements: AgreementCache(catalog: AgreementCatalog(store: db.eventStore)), queries: TicketQueries(client: db.client))
+}
+
 /// Every row of a table, as JSON text, in primary-key order.
 func snapshot(_ client: PostgresClient, _ table: String, orderBy: String) async throws -> [String] {
     try await client.query("SELECT row_to_json(t)::text FROM \(unescaped: table) t ORDER BY \(unescaped: orderBy)").map { try $0.decode(String.self, at: 0) }
@@ -85,15 +99,12 @@ struct TicketsProjectionTests {
         await propertyCheck(count: 4, input: steps.array(of: 10...40)) { history in await recordingErrors {
             try await TestDatabase.withFresh(maximumConnections: 8) { db async throws in
                 _ = try await AgreementCatalog(store: db.eventStore).apply(set, actor: "admin:root", at: monday)
-                var runner = ProjectionRunner(projection: TicketsProjection(store: db.eventStore), store: db.eventStore, logger: Logger(label: "test"))
-                runner.batchSize = 3
-                runner.pollInterval = .milliseconds(50)
-                let live = Task { [runner] in try await runner.run() }
+                let live = startLiveProjection(db)
                 defer { live.cancel() }
 
                 let tickets = TicketStore(store: db.eventStore)
                 let queries = TicketQueries(client: db.client)
-                let opener = TicketOpener(tickets: tickets, agreements: AgreementCache(catalog: AgreementCatalog(store: db.eventStore)), queries: queries)
+                let opener = ticketOpener(db, tickets: tickets)
                 var ids: [UUID] = []
                 for (i, category) in [TicketCategory.helpDesk, .desktopSupport, .wanLan, .applicationServices].enumerated() {
                     let details = TicketDetails(
@@ -210,15 +221,10 @@ struct RebuildWhileLiveTests {
         let set = try AgreementsFile.load(contentsOf: exampleAgreements)
         try await TestDatabase.withFresh(maximumConnections: 12) { db async throws in
             _ = try await AgreementCatalog(store: db.eventStore).apply(set, actor: "admin:root", at: monday)
-            var runner = ProjectionRunner(projection: TicketsProjection(store: db.eventStore), store: db.eventStore, logger: Logger(label: "test"))
-            runner.batchSize = 3
-            runner.pollInterval = .milliseconds(50)
-            let live = Task { [runner] in try await runner.run() }
+            let live = startLiveProjection(db)
             defer { live.cancel() }
             let tickets = TicketStore(store: db.eventStore)
-            let queries = TicketQueries(client: db.client)
-            let opener = TicketOpener(tickets: tickets, agreements: AgreementCache(catalog: AgreementCatalog(store: db.eventStore)), queries: queries)
-            let work = Workload(opener: opener, commands: TicketCommands(tickets: tickets))
+            let work = Workload(opener: ticketOpener(db, tickets: tickets), commands: TicketCommands(tickets: tickets))
             for n in 0..<40 { try await work.openAndWork(n) }
             let admin = ProjectionAdmin(store: db.eventStore, projections: [TicketsProjection(store: db.eventStore)])
             #expect(try await admin.waitUntilApplied(try await db.eventStore.headPosition()))
