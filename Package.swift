@@ -182,7 +182,7 @@ let package = Package(
         .testTarget(
             name: "BatonServerTests",
             dependencies: [
-                "BatonServer", "BatonProjections", "TestSupport", "BatonAgreementFiles", "BatonDomain",
+                "BatonServer", "BatonProjections", "BatonSchema", "TestSupport", "BatonAgreementFiles", "BatonDomain",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -1,4 +1,5 @@
 import BatonDomain
+import BatonSchema
 import BatonServer
 import EventStore
 import Foundation
@@ -18,7 +19,7 @@ struct TicketStoreTests {
             let id = TicketStore.ticketId(source: "portal", externalReference: "INC0000045")
             let events = try firstEvents(ticketId: id, number: number, reference: "INC0000045")
             let outcome = try await tickets.recordNewTicket(
-                ticketId: id, number: number, source: "portal", externalReference: "INC0000045", openedAt: opened, events: events)
+                ticketId: id, number: number, source: "portal", externalReference: "INC0000045", events: events)
             guard case .recorded(let result) = outcome else { Issue.record("not recorded: \(outcome)"); return }
             #expect(result.streamVersion == Int64(events.count))
             #expect(try await tickets.events(of: id) == events)
@@ -41,7 +42,7 @@ struct TicketStoreTests {
                         let number = try await tickets.allocateNumber()
                         let id = TicketStore.ticketId(source: "portal", externalReference: "INC0000062")
                         return try await tickets.recordNewTicket(
-                            ticketId: id, number: number, source: "portal", externalReference: "INC0000062", openedAt: opened,
+                            ticketId: id, number: number, source: "portal", externalReference: "INC0000062",
                             events: try firstEvents(ticketId: id, number: number, reference: "INC0000062"))
                     }
                 }
@@ -55,6 +56,58 @@ struct TicketStoreTests {
             #expect(duplicates.allSatisfy { $0.0 == winner.number && $0.1 == winner.ticketId })
             let streams = try await db.client.query("SELECT count(*) FROM event_streams WHERE stream LIKE 'ticket-%'")[0].decode(Int.self, at: 0)
             #expect(streams == 1)
+        }
+    }
+
+    @Test("the append that opens a ticket indexes it; an append that loses its race indexes nothing")
+    func indexedByTheOpeningAppend() async throws {
+        try await TestDatabase.withFresh { db async throws in
+            let tickets = TicketStore(store: db.eventStore)
+            let id = UUID()
+            let number = try await tickets.allocateNumber()
+            let events = try firstEvents(ticketId: id, number: number, reference: "INC0000071").map(TicketStore.newEvent)
+            // Straight to the event store: no ticket code runs beside the append.
+            _ = try await db.eventStore.append(to: TicketStore.streamName(id), expectedVersion: .noStream, events: events)
+            let row = try #require(try await db.client.query(
+                "SELECT ticket_id, source, external_reference, opened_at FROM ticket_index WHERE number = \(TicketStore.parseNumber(number)!)").first)
+            #expect(try row.decode(UUID.self, at: 0) == id)
+            #expect(try row.decode(String.self, at: 1) == "portal")
+            #expect(try row.decode(String?.self, at: 2) == "INC0000071")
+            #expect(try row.decode(Date.self, at: 3) == opened)
+
+            // The same stream again: the append fails, and the second number is not indexed.
+            let second = try await tickets.allocateNumber()
+            let again = try firstEvents(ticketId: id, number: second, reference: "INC0000072").map(TicketStore.newEvent)
+            await #expect(throws: WrongExpectedVersion.self) {
+                try await db.eventStore.append(to: TicketStore.streamName(id), expectedVersion: .noStream, events: again)
+            }
+            #expect(try await tickets.ticketId(number: second) == nil)
+            let indexed = try await db.client.query("SELECT count(*) FROM ticket_index")[0].decode(Int.self, at: 0)
+            #expect(indexed == 1)
+        }
+    }
+
+    @Test("migrating indexes the tickets opened before the index was written by the append")
+    func migrationIndexesEarlierTickets() async throws {
+        try await TestDatabase.withFresh(migrated: false) { db async throws in
+            let before = BatonSchema.migrations.filter { $0.name < "0013" }
+            _ = try await Migrator(client: db.client, migrations: before).migrate()
+            let tickets = TicketStore(store: db.eventStore)
+            var ids: [String: UUID] = [:]
+            for reference in ["INC0000081", "INC0000082"] {
+                let id = UUID()
+                let number = try await tickets.allocateNumber()
+                ids[number] = id
+                _ = try await db.eventStore.append(
+                    to: TicketStore.streamName(id), expectedVersion: .noStream,
+                    events: try firstEvents(ticketId: id, number: number, reference: reference).map(TicketStore.newEvent))
+            }
+            let unindexed = try await db.client.query("SELECT count(*) FROM ticket_index")[0].decode(Int.self, at: 0)
+            #expect(unindexed == 0)
+            _ = try await Migrator(client: db.client, migrations: BatonSchema.migrations).migrate()
+            for (number, id) in ids {
+                #expect(try await tickets.ticketId(number: number) == id)
+            }
         }
     }
 }

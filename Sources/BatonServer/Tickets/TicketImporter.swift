@@ -58,10 +58,10 @@ public struct TicketImporter: Sendable {
                 summary.failures.append(.init(incident: incident.number, reason: "\(error)"))
                 continue
             }
-            guard let opened = events.first?.occurredAt else { continue }
+            guard !events.isEmpty else { continue }
             switch try await tickets.recordNewTicket(
                 ticketId: ticketId, number: number, source: mapping.source, externalReference: incident.number,
-                openedAt: opened, events: events)
+                events: events)
             {
             case .recorded:
                 summary.imported += 1

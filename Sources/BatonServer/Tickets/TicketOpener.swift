@@ -57,7 +57,7 @@ public struct TicketOpener: Sendable {
         events += try decider.decide(.route(decision, cause: .opened), state: opened, by: .system, at: now)
         switch try await tickets.recordNewTicket(
             ticketId: ticketId, number: number, source: details.source, externalReference: details.externalReference,
-            openedAt: now, events: events, commandId: commandId)
+            events: events, commandId: commandId)
         {
         case .recorded:
             let ticket = TicketDecider.fold(events) ?? opened

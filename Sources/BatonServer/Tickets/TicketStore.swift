@@ -8,8 +8,9 @@ import Postgres
 /// Tickets as event streams (`ticket-<uuid>`), with their short numbers.
 ///
 /// A ticket's first events (opened and routed; for an import, its whole history) are
-/// appended in the same transaction that enters its number in `ticket_index`, so a ticket is
-/// never visible half-made and an external ticket is never opened twice.
+/// appended in one transaction, which also enters its number in `ticket_index` (a trigger
+/// on `TicketOpened`), so a ticket is never visible half-made and an external ticket is
+/// never opened twice.
 public struct TicketStore: Sendable {
     public let store: EventStore
     let numbers = NumberBlock()
@@ -84,7 +85,7 @@ public struct TicketStore: Sendable {
     }
 
     /// Records a new ticket: its first events in one append (sharing the commit with other
-    /// appends), then its number in the index.
+    /// appends), which enters its number in the index.
     ///
     /// - Parameters:
     ///   - ticketId: from ``newTicketId(source:externalReference:)``.
@@ -92,7 +93,7 @@ public struct TicketStore: Sendable {
     ///   - externalReference: the source's own id for the ticket; a second ticket with the
     ///     same source and reference is a duplicate and records nothing.
     public func recordNewTicket(
-        ticketId: UUID, number: String, source: String, externalReference: String?, openedAt: Date,
+        ticketId: UUID, number: String, source: String, externalReference: String?,
         events: [Stamped<TicketEvent>], commandId: UUID? = nil
     ) async throws -> RecordOutcome {
         precondition(Self.parseNumber(number) != nil, "ticket number \(number) was not made by allocateNumber()")
@@ -106,33 +107,20 @@ public struct TicketStore: Sendable {
             result = try await store.append(to: Self.streamName(ticketId), expectedVersion: .noStream, events: newEvents, commandId: commandId)
         } catch is WrongExpectedVersion {
             // Opened before: by a racing ingest of the same external ticket, or by this very
-            // ticket id. Make sure it is indexed (the first ingest may have stopped short).
+            // ticket id.
             let first = try await store.readStream(Self.streamName(ticketId), limit: 1)
             guard let opened = try first.first.map(Self.decode), case .opened(let e) = opened.event else {
                 throw NotATicketStream(stream: Self.streamName(ticketId))
             }
-            try await index(number: e.number, ticketId: ticketId, source: e.details.source, externalReference: e.details.externalReference, openedAt: opened.occurredAt)
             return .duplicate(number: e.number, ticketId: ticketId)
         }
-        if result.isDuplicate { return .repeatedCommand }
-        try await index(number: number, ticketId: ticketId, source: source, externalReference: externalReference, openedAt: openedAt)
-        return .recorded(result)
+        return result.isDuplicate ? .repeatedCommand : .recorded(result)
     }
 
     /// A ticket stream that does not start with `TicketOpened`.
     public struct NotATicketStream: Error, CustomStringConvertible {
         public var stream: String
         public var description: String { "stream \(stream) does not start with TicketOpened" }
-    }
-
-    /// Enters a ticket in the number index (again, harmlessly, if it is there).
-    private func index(number: String, ticketId: UUID, source: String, externalReference: String?, openedAt: Date) async throws {
-        guard let parsed = Self.parseNumber(number) else { return }
-        try await store.client.execute("""
-            INSERT INTO ticket_index (number, ticket_id, source, external_reference, opened_at)
-            VALUES (\(parsed), \(ticketId), \(source), \(externalReference), \(openedAt))
-            ON CONFLICT DO NOTHING
-            """)
     }
 
     /// A ticket's events, decoded.
