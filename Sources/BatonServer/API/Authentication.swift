@@ -11,7 +11,7 @@ enum Authentication {
 /// Authenticates every `/v1/` request by its bearer token; anything else passes through.
 /// A missing, unknown or revoked token is answered 401 before any handler runs.
 struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddleware {
-    let tokens: TokenStore
+    let tokens: TokenCache
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.uri.path.hasPrefix("/v1/") else { return try await next(request, context) }

@@ -38,6 +38,8 @@ extension BatonAPIService {
         await answering(Operations.RevokeToken.Output.default) {
             let principal = try admin()
             let record = try await TokenStore(client: tickets.store.client).revoke(idPrefix: input.path.id, revokedBy: principal.actor?.rawValue ?? "admin")
+            // At once here; other processes forget it when the change's notification arrives.
+            tokenCache?.forgetAll()
             return .ok(.init(body: .json(Self.document(record))))
         }
     }

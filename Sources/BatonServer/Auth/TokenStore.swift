@@ -89,11 +89,22 @@ public struct TokenStore: Sendable {
 
     /// The principal a bearer token speaks for; nil when the token is unknown or revoked.
     public func authenticate(_ token: String) async throws -> Principal? {
-        guard token.hasPrefix("baton_"), token.utf8.count < 200 else { return nil }
-        return try await client.query("""
+        guard let hash = Self.hashIfWellFormed(token) else { return nil }
+        return try await principal(tokenHash: hash)
+    }
+
+    /// The principal of the token with this SHA-256, if it is known and not revoked.
+    func principal(tokenHash: [UInt8]) async throws -> Principal? {
+        try await client.query("""
             SELECT id, name, role, subject, hint, created_at, created_by, revoked_at FROM api_tokens
-            WHERE token_hash = \(Self.hash(token)) AND revoked_at IS NULL
+            WHERE token_hash = \(PostgresBytes(tokenHash)) AND revoked_at IS NULL
             """).first.map(Self.record)?.principal
+    }
+
+    /// The SHA-256 of a token in Baton's form; nil for anything that cannot be one.
+    static func hashIfWellFormed(_ token: String) -> [UInt8]? {
+        guard token.hasPrefix("baton_"), token.utf8.count < 200 else { return nil }
+        return Array(SHA256.hash(data: Array(token.utf8)))
     }
 
     // MARK: -

@@ -36,7 +36,8 @@ public func buildApplication(
         }
     }
     router.add(middleware: BodyLimitMiddleware())
-    router.add(middleware: AuthenticationMiddleware(tokens: TokenStore(client: client)))
+    let tokenCache = TokenCache(tokens: TokenStore(client: client), logger: logger)
+    router.add(middleware: AuthenticationMiddleware(tokens: tokenCache))
     router.add(middleware: RequestDecodingMiddleware())
     router.get("/healthz") { _, _ in
         "ok\n"
@@ -58,11 +59,12 @@ public func buildApplication(
         tickets: tickets, commands: TicketCommands(tickets: tickets),
         opener: TicketOpener(tickets: tickets, agreements: agreements, queries: queries), queries: queries,
         agreements: agreements, projectionsChanged: projectionsChanged, idempotency: IdempotencyKeys(client: client),
-        logger: logger, now: now)
+        tokenCache: tokenCache, logger: logger, now: now)
     try api.registerHandlers(on: router, configuration: .init(dateTranscoder: RFC3339DateTranscoder()))
     return Application(
         router: router,
         configuration: .init(address: .hostname(host, port: port), serverName: "batond"),
+        services: [tokenCache],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
         logger: logger)
 }
