@@ -192,4 +192,18 @@ struct PayloadJSONDecoderTests {
             #expect(Array(text.utf8).withUnsafeBytes { ISO8601Instant.parse($0) } == nil, "\(text)")
         }
     }
+
+    @Test("Instants are written as Foundation's ISO 8601 style writes them: UTC, milliseconds truncated")
+    func instantsFormatLikeFoundation() {
+        var rng = SplitMix64(state: 42)
+        let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+        for i in 0..<20_000 {
+            let seconds = i % 2 == 0
+                ? Double.random(in: -2_000_000_000...7_000_000_000, using: &rng)
+                : Double(Int.random(in: -2_000_000_000...7_000_000_000, using: &rng)) + Double(Int.random(in: 0...999, using: &rng)) / 1000
+            let date = i % 3 == 0 ? Date(timeIntervalSinceReferenceDate: seconds) : Date(timeIntervalSince1970: seconds)
+            #expect(ISO8601Instant.format(date) == date.formatted(style), "\(seconds)")
+            #expect(ISO8601Instant.parse(ISO8601Instant.format(date)).map { abs($0.timeIntervalSince(date)) < 0.0011 } == true)
+        }
+    }
 }

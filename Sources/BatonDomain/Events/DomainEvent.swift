@@ -90,7 +90,9 @@ public enum EventJSON {
         e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         e.dateEncodingStrategy = .custom { date, encoder in
             var c = encoder.singleValueContainer()
-            try c.encode(date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+            // What `Date.ISO8601FormatStyle(includingFractionalSeconds: true)` writes, without
+            // a calendar computation per date.
+            try c.encode(ISO8601Instant.format(date))
         }
         return e
     }

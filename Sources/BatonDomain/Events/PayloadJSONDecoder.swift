@@ -835,6 +835,35 @@ public enum ISO8601Instant {
         return Date(timeIntervalSinceReferenceDate: Double(seconds - 978_307_200) + fraction)
     }
 
+    /// `YYYY-MM-DDTHH:MM:SS.mmmZ`, in UTC, as Foundation's ISO 8601 style with fractional
+    /// seconds writes it (the milliseconds truncated, not rounded), for years 0001 to 9999.
+    public static func format(_ date: Date) -> String {
+        // From the interval Date keeps (since 2001), as Foundation's style computes it.
+        let interval = date.timeIntervalSinceReferenceDate
+        let whole = interval.rounded(.down)
+        let milliseconds = min(999, Int(((interval - whole) * 1000).rounded(.down)))
+        let seconds = Int(whole) + 978_307_200
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = seconds - days * 86_400
+        let (year, month, day) = civilFromDays(days)
+        var bytes = [UInt8](repeating: UInt8(ascii: "0"), count: 24)
+        @inline(__always) func put(_ value: Int, at index: Int, width: Int) {
+            var value = value
+            for i in stride(from: index + width - 1, through: index, by: -1) {
+                bytes[i] = UInt8(ascii: "0") &+ UInt8(value % 10)
+                value /= 10
+            }
+        }
+        put(year, at: 0, width: 4); bytes[4] = UInt8(ascii: "-")
+        put(month, at: 5, width: 2); bytes[7] = UInt8(ascii: "-")
+        put(day, at: 8, width: 2); bytes[10] = UInt8(ascii: "T")
+        put(secondOfDay / 3600, at: 11, width: 2); bytes[13] = UInt8(ascii: ":")
+        put(secondOfDay / 60 % 60, at: 14, width: 2); bytes[16] = UInt8(ascii: ":")
+        put(secondOfDay % 60, at: 17, width: 2); bytes[19] = UInt8(ascii: ".")
+        put(milliseconds, at: 20, width: 3); bytes[23] = UInt8(ascii: "Z")
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     static func daysIn(month: Int, year: Int) -> Int {
         switch month {
         case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28

@@ -1,16 +1,17 @@
+import BatonDomain
 import Foundation
 import OpenAPIRuntime
 
 /// Reads RFC 3339 instants with or without fractional seconds, and any UTC offset; writes
-/// them in UTC with milliseconds, so an event's recorded-at keeps its sub-second order.
+/// them in UTC with milliseconds (truncated), as stored payloads write them, so an event's
+/// recorded-at keeps its sub-second order. Without a formatter: Foundation's goes through ICU.
 struct RFC3339DateTranscoder: DateTranscoder {
-    private let fractional = ISO8601DateTranscoder.iso8601WithFractionalSeconds
-    private let whole = ISO8601DateTranscoder.iso8601
-
-    func encode(_ date: Date) throws -> String { try fractional.encode(date) }
+    func encode(_ date: Date) throws -> String { ISO8601Instant.format(date) }
 
     func decode(_ text: String) throws -> Date {
-        if let date = try? fractional.decode(text) { return date }
-        return try whole.decode(text)
+        guard let date = ISO8601Instant.parse(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "Expected date string to be ISO8601-formatted."))
+        }
+        return date
     }
 }
