@@ -59,8 +59,13 @@ extension BatonAPIService {
     }
 
     static func text(_ value: String, _ field: String, max: Int) throws -> String {
-        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty, value.count <= max else { throw APIProblem.invalid(field, "1 to \(max) characters, not blank") }
+        // Foundation's trimming and counting characters are slow; most text needs neither.
+        let scalars = value.unicodeScalars
+        let trimmed = scalars.first.map { !$0.properties.isWhitespace } == true && scalars.last.map { !$0.properties.isWhitespace } == true
+            ? value : value.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty, value.utf8.count <= max || value.count <= max else {
+            throw APIProblem.invalid(field, "1 to \(max) characters, not blank")
+        }
         return trimmed
     }
 
