@@ -1,4 +1,5 @@
 import BatonDomain
+import BatonProjections
 import EventStore
 import Foundation
 
@@ -71,7 +72,8 @@ public struct TicketCommands: Sendable {
         while true {
             attempt += 1
             let recorded = try await tickets.store.readStream(stream)
-            let history = try recorded.map(TicketStore.decode)
+            // The state decides; routing traces (most of a routed event's bytes) never enter it.
+            let history = try recorded.map(TicketEvents.decodeForFolding)
             guard let state = TicketDecider.fold(history), let version = recorded.last?.streamVersion else {
                 throw TicketNotFound(ticketId: ticketId)
             }
