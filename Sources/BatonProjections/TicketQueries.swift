@@ -282,12 +282,16 @@ extension TicketQueries {
 }
 
 extension TicketQueries {
-    /// Marks a ticket leased in the read model, for the lease path only (see
-    /// `leaseCandidates`): the row is locked by the caller's transaction, and the projection
+    /// Marks tickets leased in the read model, for the lease path only (see
+    /// `leaseCandidates`): the rows are locked by the caller's transaction, and the projection
     /// later writes the same facts from the log.
-    public func markLeased(_ ticketId: UUID, holder: String, until: Date?, on connection: PostgresConnection) async throws {
+    public func markLeased(_ leases: [(ticketId: UUID, holder: String, until: Date?)], on connection: PostgresConnection) async throws {
+        guard !leases.isEmpty else { return }
         _ = try await connection.execute("""
-            UPDATE rm_tickets SET lease_holder = \(holder), lease_expires_at = \(until) WHERE ticket_id = \(ticketId)
+            UPDATE rm_tickets AS t SET lease_holder = m.holder, lease_expires_at = m.until
+            FROM unnest(\(leases.map(\.ticketId))::uuid[], \(leases.map(\.holder))::text[],
+                        \(leases.map { $0.until.map(PostgresTimestamp.init) })::timestamptz[]) AS m(ticket_id, holder, until)
+            WHERE t.ticket_id = m.ticket_id
             """)
     }
 }

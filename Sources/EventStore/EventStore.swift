@@ -67,6 +67,33 @@ public final class EventStore: Sendable {
         return try await Self.execute([request], on: connection)[0].get()
     }
 
+    /// One of several appends made together; see ``append(_:on:)``.
+    public struct Append: Sendable {
+        public var stream: String
+        public var expectedVersion: ExpectedVersion
+        public var events: [NewEvent]
+
+        public init(to stream: String, expectedVersion: ExpectedVersion, events: [NewEvent]) {
+            self.stream = stream
+            self.expectedVersion = expectedVersion
+            self.events = events
+        }
+    }
+
+    /// Makes several appends, to different streams, in one statement inside the caller's
+    /// transaction on `connection`: one result per append, in order. A version conflict fails
+    /// only its own append (``WrongExpectedVersion``); the others are made.
+    ///
+    /// As with ``append(to:expectedVersion:events:commandId:on:)``, the log's head lock is
+    /// held until the transaction ends: append last and commit promptly.
+    public func append(_ appends: [Append], on connection: PostgresConnection) async throws -> [Result<AppendResult, any Error>] {
+        guard !appends.isEmpty else { return [] }
+        precondition(appends.allSatisfy { !$0.events.isEmpty }, "an append needs at least one event")
+        return try await Self.execute(
+            appends.map { AppendRequest(stream: $0.stream, expectedVersion: $0.expectedVersion, events: $0.events, commandId: nil) },
+            on: connection)
+    }
+
     /// Runs several appends in one statement on `connection`; one result per request, in
     /// order. A version conflict fails only its own request.
     static func execute(_ requests: [AppendRequest], on connection: PostgresConnection) async throws -> [Result<AppendResult, any Error>] {

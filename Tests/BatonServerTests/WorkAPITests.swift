@@ -181,6 +181,37 @@ struct WorkAPITests {
         }
     }
 
+    @Test("12 workers asking for 2 tickets each at once get 2 each, no ticket twice, and the 24 most urgent of 30")
+    func leaseRaceInBatches() async throws {
+        try await withWorkAPI { client, fixture async throws in
+            // 24 urgent tickets (P2) and 6 that can wait (P4), opened in mixed order.
+            var urgent = Set<String>()
+            for i in 0..<30 {
+                let number = Self.number(try await open(client, fixture, priority: i % 5 == 4 ? "P4" : "P2", reference: "BATCH-\(i)"))
+                if i % 5 != 4 { urgent.insert(number) }
+            }
+            try await fixture.settle()
+            let granted = try await withThrowingTaskGroup(of: [String].self) { group in
+                for _ in 0..<12 {
+                    group.addTask {
+                        try await client.execute(uri: "/v1/leases", method: .post, headers: headers(fixture.northwind), body: try body(["max": 2])) { response throws in
+                            #expect(response.status == .ok)
+                            return (try json(response.body)["leases"] as? [[String: Any]] ?? []).compactMap { $0["number"] as? String }
+                        }
+                    }
+                }
+                return try await group.reduce(into: [[String]]()) { $0.append($1) }
+            }
+            #expect(granted.map(\.count) == Array(repeating: 2, count: 12))
+            #expect(Set(granted.joined()) == urgent)
+            try await fixture.settle()
+            let leased = try await fixture.db.client.query("SELECT count(*) FROM events WHERE type = 'TicketLeased'")[0].decode(Int.self, at: 0)
+            #expect(leased == 24)
+            let marked = try await fixture.db.client.query("SELECT count(*) FROM rm_tickets WHERE lease_holder = 'vendor:northwind'")[0].decode(Int.self, at: 0)
+            #expect(marked == 24)
+        }
+    }
+
     @Test("a long-polling lease request is answered when a ticket arrives, not at the end of its wait")
     func longPoll() async throws {
         try await withWorkAPI { client, fixture async throws in

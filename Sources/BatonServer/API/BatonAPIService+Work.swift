@@ -150,7 +150,7 @@ extension BatonAPIService {
             let deadline = ContinuousClock.now + .seconds(wait)
             while true {
                 let seen = projectionsChanged.generation
-                let granted = try await grantLeases(queues: queues, max: max, seconds: body.leaseSeconds, actor: actor)
+                let granted = try await leaseDesk.grant(.init(queues: queues, max: max, seconds: body.leaseSeconds, actor: actor))
                 if !granted.isEmpty || ContinuousClock.now >= deadline {
                     leasesGranted.increment(by: Int64(granted.count))
                     return .ok(.init(body: .json(.init(leases: granted.map(Self.document)))))
@@ -160,48 +160,6 @@ extension BatonAPIService {
             }
         }
     }
-
-    /// Locks up to `max` candidates (skipping rows other requests hold) and leases each
-    /// through its stream; a ticket that changed since the read model saw it is refused by
-    /// the domain and skipped.
-    ///
-    /// A leased row is marked leased in the read model before its lock is released, so the
-    /// next worker skips it even before the projection has applied the lease; the
-    /// projection's fold of the log then overwrites the row with the same facts. The mark is
-    /// committed without waiting for the disk: if it were lost, the projection restores it.
-    private func grantLeases(queues: [String], max: Int, seconds: Int?, actor: Actor) async throws -> [Ticket] {
-        guard !queues.isEmpty else { return [] }
-        return try await tickets.store.client.withTransaction(waitForDisk: false) { connection in
-            let instant = now()
-            let candidates = try await queries.leaseCandidates(queues: queues, limit: max + 2, now: instant, on: connection)
-            var granted: [Ticket] = []
-            for candidate in candidates where granted.count < max {
-                let length: TimeInterval
-                if let seconds { length = TimeInterval(seconds) } else { length = try await agreements.leaseLength(queue: candidate.queue) }
-                do {
-                    // A new lease, never a renewal: two workers of one vendor share its actor.
-                    let outcome = try await commands.execute(
-                        .lease(until: instant.addingTimeInterval(length)), on: candidate.ticketId, by: actor, at: instant,
-                        require: { ticket in if ticket.lease?.isActive(at: instant) == true { throw AlreadyLeased() } },
-                        then: { _ in nil })
-                    granted.append(outcome.ticket)
-                    try await queries.markLeased(outcome.ticket.id, holder: actor.rawValue, until: outcome.ticket.lease?.expiresAt, on: connection)
-                } catch is TicketError {
-                    continue  // leased, accepted or moved since the read model saw it
-                } catch is AlreadyLeased {
-                    continue
-                } catch {
-                    // Keep the leases already granted (they are in the log): answer with them.
-                    if granted.isEmpty { throw error }
-                    logger.warning("lease request stopped early: \(error)")
-                    break
-                }
-            }
-            return granted
-        }
-    }
-
-    private struct AlreadyLeased: Error {}
 
     func renewLease(_ input: Operations.RenewLease.Input) async throws -> Operations.RenewLease.Output {
         var seconds: Int?

@@ -19,6 +19,7 @@ struct BatonAPIService: APIProtocol {
     /// Moves on whenever a projection applies events (any replica's), for long polls.
     let projectionsChanged: ChangeSignal
     let idempotency: IdempotencyKeys
+    let leaseDesk: LeaseDesk
     /// The principals the authentication middleware remembers, forgotten when tokens change.
     var tokenCache: TokenCache? = nil
     let leasesGranted = Counter(label: "baton_leases_granted")

@@ -55,11 +55,12 @@ public func buildApplication(
     let tickets = TicketStore(store: eventStore ?? EventStore(client: client, logger: logger))
     let agreements = AgreementCache(catalog: AgreementCatalog(store: tickets.store))
     let queries = TicketQueries(client: client)
+    let commands = TicketCommands(tickets: tickets)
     let api = BatonAPIService(
-        tickets: tickets, commands: TicketCommands(tickets: tickets),
+        tickets: tickets, commands: commands,
         opener: TicketOpener(tickets: tickets, agreements: agreements, queries: queries), queries: queries,
         agreements: agreements, projectionsChanged: projectionsChanged, idempotency: IdempotencyKeys(client: client),
-        tokenCache: tokenCache, logger: logger, now: now)
+        leaseDesk: LeaseDesk(commands: commands, queries: queries, agreements: agreements, now: now), tokenCache: tokenCache, logger: logger, now: now)
     try api.registerHandlers(on: router, configuration: .init(dateTranscoder: RFC3339DateTranscoder()))
     return Application(
         router: router,

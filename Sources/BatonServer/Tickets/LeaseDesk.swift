@@ -1,0 +1,201 @@
+import BatonDomain
+import BatonProjections
+import EventStore
+import Foundation
+import Postgres
+import Synchronization
+
+/// Grants leases. Requests for the same queues that arrive while a grant is being made are
+/// served together by the next one, in one transaction: group commit for leases.
+///
+/// A grant locks the most urgent candidates in the read model (`FOR UPDATE SKIP LOCKED`, so
+/// concurrent grants for other queues, or on other replicas, never take the same ticket),
+/// reads their streams in one query, decides each lease with the domain, appends them all in
+/// one statement with each stream's version as the expected version, and marks the rows
+/// leased, all before the row locks are released. The next grant therefore skips these
+/// tickets even before the projection has applied the leases; the projection then rewrites
+/// the rows with the same facts. A ticket that changed since the read model saw it (leased,
+/// accepted, moved) is refused by the domain or by its expected version, and skipped.
+///
+/// Requests are filled in the order they arrived, each with the most urgent tickets left,
+/// up to its `max`. A lone request is served at once, on its own task.
+final class LeaseDesk: Sendable {
+    /// One lease request.
+    struct Request: Sendable {
+        /// The queues to lease from (the caller's own).
+        var queues: [String]
+        /// The most tickets to lease.
+        var max: Int
+        /// The lease length; nil for each ticket's agreement's.
+        var seconds: Int?
+        var actor: Actor
+    }
+
+    /// The most tickets one grant takes for its requests together.
+    static let maximumBatch = 64
+
+    private struct State {
+        var queued: [String: [PendingLease]] = [:]
+        var draining: Set<String> = []
+    }
+
+    let commands: TicketCommands
+    let queries: TicketQueries
+    let agreements: AgreementCache
+    let now: @Sendable () -> Date
+    private let state = Mutex(State())
+
+    init(commands: TicketCommands, queries: TicketQueries, agreements: AgreementCache, now: @escaping @Sendable () -> Date) {
+        self.commands = commands
+        self.queries = queries
+        self.agreements = agreements
+        self.now = now
+    }
+
+    /// Leases up to `request.max` tickets; empty when none is free.
+    func grant(_ request: Request) async throws -> [Ticket] {
+        guard !request.queues.isEmpty else { return [] }
+        let key = request.queues.joined(separator: "\u{1f}")
+        let pending = PendingLease(request: request)
+        let alone = state.withLock { state -> Bool in
+            guard !state.draining.contains(key) else {
+                state.queued[key, default: []].append(pending)
+                return false
+            }
+            state.draining.insert(key)
+            return true
+        }
+        guard alone else { return try await pending.result() }
+        // Served at once on the caller's task; whatever queued meanwhile is served by a drain
+        // of its own, so this caller's cancellation never fails the requests of others.
+        await serve([pending])
+        let more = state.withLock { state -> Bool in
+            if state.queued[key, default: []].isEmpty {
+                state.draining.remove(key)
+                return false
+            }
+            return true
+        }
+        if more { Task { await self.drain(key) } }
+        return try await pending.result()
+    }
+
+    private func drain(_ key: String) async {
+        while true {
+            let batch = state.withLock { state -> [PendingLease] in
+                let queued = state.queued[key, default: []]
+                guard !queued.isEmpty else {
+                    state.queued[key] = nil
+                    state.draining.remove(key)
+                    return []
+                }
+                var batch: [PendingLease] = []
+                var tickets = 0
+                for pending in queued {
+                    guard batch.isEmpty || tickets + pending.request.max <= Self.maximumBatch else { break }
+                    batch.append(pending)
+                    tickets += pending.request.max
+                }
+                state.queued[key] = Array(queued.dropFirst(batch.count))
+                return batch
+            }
+            guard !batch.isEmpty else { return }
+            await serve(batch)
+        }
+    }
+
+    private func serve(_ batch: [PendingLease]) async {
+        do {
+            let granted = try await commands.tickets.store.client.withTransaction { connection in
+                try await lease(batch.map(\.request), on: connection)
+            }
+            for (pending, tickets) in zip(batch, granted) { pending.complete(.success(tickets)) }
+        } catch {
+            for pending in batch { pending.complete(.failure(error)) }
+        }
+    }
+
+    /// One grant for `requests` (all for the same queues), inside the caller's transaction.
+    private func lease(_ requests: [Request], on connection: PostgresConnection) async throws -> [[Ticket]] {
+        let instant = now()
+        var wanted = requests.map(\.max)
+        let candidates = try await queries.leaseCandidates(
+            queues: requests[0].queues, limit: wanted.reduce(0, +) + 2, now: instant, on: connection)
+        guard !candidates.isEmpty else { return requests.map { _ in [] } }
+        let store = commands.tickets.store
+        let streams = candidates.map { TicketStore.streamName($0.ticketId) }
+        var recorded: [String: [RecordedEvent]] = [:]
+        for event in try await store.readStreams(streams, upTo: .max, on: connection) {
+            recorded[event.stream, default: []].append(event)
+        }
+
+        // Decide a lease on each candidate, most urgent first, for the earliest request that
+        // still wants one.
+        var decisions: [(request: Int, ticket: Ticket, append: EventStore.Append)] = []
+        for candidate in candidates {
+            guard let request = wanted.firstIndex(where: { $0 > 0 }) else { break }
+            let stream = TicketStore.streamName(candidate.ticketId)
+            guard let events = recorded[stream], let version = events.last?.streamVersion,
+                  let state = TicketDecider.fold(try events.map(TicketEvents.decodeForFolding)),
+                  state.lease?.isActive(at: instant) != true
+            else { continue }
+            let length: TimeInterval
+            if let seconds = requests[request].seconds { length = TimeInterval(seconds) } else { length = try await agreements.leaseLength(queue: candidate.queue) }
+            // Refused when accepted or moved since the read model saw it.
+            guard let decided = try? commands.decider.decide(
+                      .lease(until: instant.addingTimeInterval(length)), state: state, by: requests[request].actor, at: instant),
+                  !decided.isEmpty, let ticket = decided.reduce(state, { TicketDecider.evolve($0, $1) })
+            else { continue }
+            decisions.append((request, ticket, EventStore.Append(
+                to: stream, expectedVersion: .exact(version), events: try decided.map(TicketStore.newEvent))))
+            wanted[request] -= 1
+        }
+
+        var granted: [[Ticket]] = requests.map { _ in [] }
+        for (decision, result) in zip(decisions, try await store.append(decisions.map(\.append), on: connection)) {
+            switch result {
+            case .success: granted[decision.request].append(decision.ticket)
+            case .failure(let error) where error is WrongExpectedVersion: continue  // changed meanwhile
+            case .failure(let error): throw error
+            }
+        }
+        try await queries.markLeased(granted.joined().map { ($0.id, $0.lease?.holder.rawValue ?? "", $0.lease?.expiresAt) }, on: connection)
+        return granted
+    }
+}
+
+/// A lease request waiting for its grant.
+private final class PendingLease: Sendable {
+    let request: LeaseDesk.Request
+
+    private enum Slot {
+        case waiting(CheckedContinuation<[Ticket], any Error>?)
+        case done(Result<[Ticket], any Error>)
+    }
+
+    private let slot = Mutex(Slot.waiting(nil))
+
+    init(request: LeaseDesk.Request) {
+        self.request = request
+    }
+
+    func complete(_ result: Result<[Ticket], any Error>) {
+        let continuation = slot.withLock { slot -> CheckedContinuation<[Ticket], any Error>? in
+            defer { slot = .done(result) }
+            if case .waiting(let continuation) = slot { return continuation }
+            return nil
+        }
+        continuation?.resume(with: result)
+    }
+
+    func result() async throws -> [Ticket] {
+        try await withCheckedThrowingContinuation { continuation in
+            let ready = slot.withLock { slot -> Result<[Ticket], any Error>? in
+                if case .done(let result) = slot { return result }
+                slot = .waiting(continuation)
+                return nil
+            }
+            if let ready { continuation.resume(with: ready) }
+        }
+    }
+}
