@@ -106,7 +106,13 @@ public enum TicketEvent: Sendable, Hashable {
 
     /// The payload as stored JSON (camelCase keys, sorted, ISO 8601 dates).
     public func encodedData() throws -> Data {
-        try EventJSON.encoder.encode(payload)
+        switch self {
+        // Written on every ticket opened and every lease: by hand, the same bytes.
+        case .opened(let e): Data(PayloadWriting.write(e))
+        case .routed(let e): Data(PayloadWriting.write(e))
+        case .leased(let e): Data(PayloadWriting.write(e))
+        default: try EventJSON.encoder.encode(payload)
+        }
     }
 
     /// As ``decode(typeName:schemaVersion:data:)``, but a ``TicketRouted`` comes back with an

@@ -1,0 +1,50 @@
+import Foundation
+import Testing
+@testable import BatonDomain
+
+@Suite("Hand-written payload JSON")
+struct PayloadWritingTests {
+    static func text(_ rng: inout SplitMix64) -> String { PayloadJSONDecoderTests.randomString(&rng) }
+    static func maybe(_ rng: inout SplitMix64) -> String? { Bool.random(using: &rng) ? nil : text(&rng) }
+
+    static func details(_ rng: inout SplitMix64) -> TicketDetails {
+        TicketDetails(
+            source: text(&rng), externalReference: maybe(&rng), requester: text(&rng), site: maybe(&rng), department: maybe(&rng),
+            category: TicketCategory.allCases.randomElement(using: &rng)!, subcategory: maybe(&rng),
+            impact: Impact.allCases.randomElement(using: &rng)!, urgency: Urgency.allCases.randomElement(using: &rng)!,
+            subject: text(&rng), description: text(&rng), channel: TicketChannel.allCases.randomElement(using: &rng)!)
+    }
+
+    static func assignment(_ rng: inout SplitMix64) -> QueueAssignment {
+        QueueAssignment(
+            queue: text(&rng), agreementId: maybe(&rng), agreementVersion: Bool.random(using: &rng) ? nil : Int.random(in: -5...Int.max, using: &rng),
+            vendorId: maybe(&rng))
+    }
+
+    @Test("TicketOpened, TicketRouted and TicketLeased are written byte for byte as Foundation's encoder writes them", arguments: [1, 2, 3])
+    func agreesWithFoundation(seed: UInt64) throws {
+        var rng = SplitMix64(state: seed &* 104_729)
+        let foundation = EventJSON.encoder
+        for _ in 0..<300 {
+            let opened = TicketOpened(
+                ticketId: UUID(), number: "T-\(Int.random(in: 1000...9_999_999, using: &rng))", details: Self.details(&rng),
+                priority: Priority.allCases.randomElement(using: &rng)!, prioritySource: Self.text(&rng))
+            let routed = TicketRouted(
+                assignment: Self.assignment(&rng), cause: RoutingCause.allCases.randomElement(using: &rng)!, summary: Self.text(&rng),
+                trace: (0..<Int.random(in: 0...4, using: &rng)).map { _ in
+                    RoutingTraceLine(
+                        outcome: Self.text(&rng), agreementId: Self.text(&rng),
+                        agreementVersion: Bool.random(using: &rng) ? nil : Int.random(in: 1...20, using: &rng),
+                        reason: Self.text(&rng), explanation: Self.text(&rng))
+                })
+            let leased = TicketLeased(
+                holder: Actor(rawValue: "vendor:\(Int.random(in: 0...99, using: &rng))")!,
+                expiresAt: Date(timeIntervalSinceReferenceDate: Double.random(in: -1e9...2e9, using: &rng)))
+            for (event, payload) in [(TicketEvent.opened(opened), opened as any DomainEvent), (.routed(routed), routed), (.leased(leased), leased)] {
+                let ours = try event.encodedData()
+                let theirs = try foundation.encode(payload)
+                #expect(ours == theirs, "\(String(decoding: ours, as: UTF8.self))\n\(String(decoding: theirs, as: UTF8.self))")
+            }
+        }
+    }
+}
