@@ -18,7 +18,8 @@ import Synchronization
 /// accepted, moved) is refused by the domain or by its expected version, and skipped.
 ///
 /// Requests are filled in the order they arrived, each with the most urgent tickets left,
-/// up to its `max`. A lone request is served at once, on its own task.
+/// up to its `max`. A lone request is served at once, on its own task; up to
+/// ``maximumGrants`` grants for the same queues run at once.
 final class LeaseDesk: Sendable {
     /// One lease request.
     struct Request: Sendable {
@@ -33,10 +34,18 @@ final class LeaseDesk: Sendable {
 
     /// The most tickets one grant takes for its requests together.
     static let maximumBatch = 64
+    /// The most grants made at once for the same queues. While one commits, the next locks
+    /// the next candidates (`SKIP LOCKED` passes over the first one's).
+    static let maximumGrants = 2
 
     private struct State {
         var queued: [String: [PendingLease]] = [:]
-        var draining: Set<String> = []
+        var granting: [String: Int] = [:]
+
+        mutating func finishGrant(_ key: String) {
+            let left = granting[key, default: 1] - 1
+            granting[key] = left > 0 ? left : nil
+        }
     }
 
     let commands: TicketCommands
@@ -58,11 +67,11 @@ final class LeaseDesk: Sendable {
         let key = request.queues.joined(separator: "\u{1f}")
         let pending = PendingLease(request: request)
         let alone = state.withLock { state -> Bool in
-            guard !state.draining.contains(key) else {
+            guard state.granting[key, default: 0] < Self.maximumGrants, state.queued[key, default: []].isEmpty else {
                 state.queued[key, default: []].append(pending)
                 return false
             }
-            state.draining.insert(key)
+            state.granting[key, default: 0] += 1
             return true
         }
         guard alone else { return try await pending.result() }
@@ -70,8 +79,8 @@ final class LeaseDesk: Sendable {
         // of its own, so this caller's cancellation never fails the requests of others.
         await serve([pending])
         let more = state.withLock { state -> Bool in
-            if state.queued[key, default: []].isEmpty {
-                state.draining.remove(key)
+            guard !state.queued[key, default: []].isEmpty else {
+                state.finishGrant(key)
                 return false
             }
             return true
@@ -86,7 +95,7 @@ final class LeaseDesk: Sendable {
                 let queued = state.queued[key, default: []]
                 guard !queued.isEmpty else {
                     state.queued[key] = nil
-                    state.draining.remove(key)
+                    state.finishGrant(key)
                     return []
                 }
                 var batch: [PendingLease] = []
