@@ -231,12 +231,17 @@ public struct TicketQueries: Sendable {
 }
 
 extension TicketQueries {
-    /// The open tickets with a deadline (an SLA alarm not yet recorded, a lease or a hold
-    /// ending), earliest first: what the SLA watcher sleeps on.
-    public func upcomingDeadlines(limit: Int) async throws -> [(ticketId: UUID, deadline: Date)] {
+    /// The open tickets whose deadline (an SLA alarm not yet recorded, a lease or a hold
+    /// ending) has come by `instant`, at most `limit` of them, earliest first; then the next
+    /// deadline after it. What the SLA watcher acts on, and when it wakes next: it asks after
+    /// every batch the projection applies, so it reads no more than that.
+    public func deadlines(dueBy instant: Date, limit: Int) async throws -> [(ticketId: UUID, deadline: Date)] {
         try await client.query("""
-            SELECT ticket_id, next_deadline_at FROM rm_tickets
-            WHERE next_deadline_at IS NOT NULL ORDER BY next_deadline_at LIMIT \(limit)
+            (SELECT ticket_id, next_deadline_at FROM rm_tickets
+             WHERE next_deadline_at <= \(instant) ORDER BY next_deadline_at LIMIT \(unescaped: String(limit)))
+            UNION ALL
+            (SELECT ticket_id, next_deadline_at FROM rm_tickets
+             WHERE next_deadline_at > \(instant) ORDER BY next_deadline_at LIMIT 1)
             """).map { (try $0.decode(UUID.self, at: 0), try $0.decode(Date.self, at: 1)) }
     }
 }

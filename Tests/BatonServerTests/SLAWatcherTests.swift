@@ -139,12 +139,33 @@ struct SLAWatcherTests {
         }
     }
 
+    @Test("the watcher reads the deadlines that have come, earliest first, and only the next one after them")
+    func deadlinesDueBy() async throws {
+        try await withWatcherFixture { fixture in
+            // No watcher runs: the deadlines stay where the projection put them.
+            let now = Date()
+            let older = try await fixture.openP1(at: now.addingTimeInterval(-40 * 60))
+            let old = try await fixture.openP1(at: now.addingTimeInterval(-20 * 60))
+            let fresh = try await fixture.openP1(at: now)
+            let later = try await fixture.openP1(at: now.addingTimeInterval(60))
+            #expect(try await waitFor { try await fixture.queries.deadlines(dueBy: .distantFuture, limit: 10).count == 4 })
+            let all = try await fixture.queries.deadlines(dueBy: .distantFuture, limit: 10)
+            #expect(all.map(\.ticketId) == [older, old, fresh, later])
+            #expect(all.map(\.deadline) == all.map(\.deadline).sorted())
+            let due = try await fixture.queries.deadlines(dueBy: now, limit: 10)
+            #expect(due.map(\.ticketId) == [older, old, fresh])
+            #expect(due[1].deadline <= now && due[2].deadline > now)
+            #expect(try await fixture.queries.deadlines(dueBy: now, limit: 1).map(\.ticketId) == [older, fresh])
+            #expect(try await fixture.queries.deadlines(dueBy: .distantPast, limit: 10).map(\.ticketId) == [older])
+        }
+    }
+
     @Test("a deadline that passed while no watcher ran is handled once at start")
     func passedWhileDown() async throws {
         try await withWatcherFixture { fixture in
             let id = try await fixture.openP1(at: Date().addingTimeInterval(-20 * 60))
             // Let the projection see the ticket before any watcher runs.
-            #expect(try await waitFor { try await fixture.queries.upcomingDeadlines(limit: 10).contains { $0.ticketId == id } })
+            #expect(try await waitFor { try await fixture.queries.deadlines(dueBy: .distantFuture, limit: 10).contains { $0.ticketId == id } })
             let first = Task { [w = fixture.watcher()] in try await w.run() }
             #expect(try await waitFor { try await fixture.events(id).filter { $0.type == "SLABreached" }.count == 2 })
             try await Task.sleep(for: .milliseconds(500))

@@ -72,8 +72,8 @@ public struct SLAWatcher: Service {
         var lastSessionCheck = ContinuousClock.now
         while !Task.isCancelled {
             let seen = projectionsChanged.generation
-            let due = try await queries.upcomingDeadlines(limit: 200)
             let instant = now()
+            let due = try await queries.deadlines(dueBy: instant, limit: 200)
             var next: Date?
             var stillDue: [UUID: Date] = [:]
             for (ticketId, deadline) in due {
