@@ -186,6 +186,14 @@ public struct EmbeddedPostgres: Sendable {
             port = 5432
             max_connections = \(configuration.maximumConnections)
 
+            # An event store writes all the time. With the defaults (128MB of buffers, a
+            # checkpoint every 1GB of WAL) a busy cluster checkpoints every 20 seconds, and
+            # after each checkpoint the first change to every page writes the whole page to
+            # the WAL again; the log's random-key indexes touch pages all over.
+            shared_buffers = 256MB
+            max_wal_size = 4GB
+            checkpoint_timeout = 15min
+
             """
         if !configuration.durable {
             settings += "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
