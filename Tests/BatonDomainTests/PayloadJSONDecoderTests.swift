@@ -194,7 +194,7 @@ struct PayloadJSONDecoderTests {
     }
 
     @Test("Instants are written as Foundation's ISO 8601 style writes them: UTC, milliseconds truncated")
-    func instantsFormatLikeFoundation() {
+    func instantsFormatLikeFoundation() throws {
         var rng = SplitMix64(state: 42)
         let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
         for i in 0..<20_000 {
@@ -204,6 +204,17 @@ struct PayloadJSONDecoderTests {
             let date = i % 3 == 0 ? Date(timeIntervalSinceReferenceDate: seconds) : Date(timeIntervalSince1970: seconds)
             #expect(ISO8601Instant.format(date) == date.formatted(style), "\(seconds)")
             #expect(ISO8601Instant.parse(ISO8601Instant.format(date)).map { abs($0.timeIntervalSince(date)) < 0.0011 } == true)
+        }
+        // Far from today: before the Gregorian reform, around year 1 and 10000, and what an
+        // offset carries past 0000 or 9999. Written as Foundation writes them, never a trap.
+        let edges = [
+            "1600-12-31T23:59:59.999Z", "1601-01-01T00:00:00Z", "1582-10-15T00:00:00Z", "1000-06-01T12:00:00Z",
+            "0001-01-01T00:00:00Z", "0000-01-01T00:00:00+01:00", "9998-12-31T23:59:59.999Z", "9999-12-31T23:00:00-01:00",
+        ]
+        for text in edges {
+            let date = try #require(ISO8601Instant.parse(text), "\(text)")
+            #expect(date == (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))) ?? (try? Date(text, strategy: .iso8601)), "\(text)")
+            #expect(ISO8601Instant.format(date) == date.formatted(style), "\(text)")
         }
     }
 }

@@ -791,7 +791,9 @@ public enum ISO8601Instant {
               let minute = digits(14, 2), text[16] == UInt8(ascii: ":"),
               let second = digits(17, 2),
               (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year),
-              hour <= 23, minute <= 59, second <= 59
+              hour <= 23, minute <= 59, second <= 59,
+              // Foundation counts days before the Gregorian reform by the Julian calendar.
+              year >= 1601
         else { return nil }
         var i = 19
         var fraction = 0.0
@@ -836,10 +838,15 @@ public enum ISO8601Instant {
     }
 
     /// `YYYY-MM-DDTHH:MM:SS.mmmZ`, in UTC, as Foundation's ISO 8601 style with fractional
-    /// seconds writes it (the milliseconds truncated, not rounded), for years 0001 to 9999.
+    /// seconds writes it (the milliseconds truncated, not rounded). Written here for the
+    /// years 1600 to 9999; any other instant goes to Foundation (which counts days before
+    /// the Gregorian reform by the Julian calendar).
     public static func format(_ date: Date) -> String {
         // From the interval Date keeps (since 2001), as Foundation's style computes it.
         let interval = date.timeIntervalSinceReferenceDate
+        guard interval.isFinite, interval > -12_622_780_800, interval < 252_392_457_600 else {  // 1601-01-01, 9999-01-01
+            return date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        }
         let whole = interval.rounded(.down)
         let milliseconds = min(999, Int(((interval - whole) * 1000).rounded(.down)))
         let seconds = Int(whole) + 978_307_200
