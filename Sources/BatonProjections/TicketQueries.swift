@@ -290,7 +290,7 @@ extension TicketQueries {
     /// Marks tickets leased in the read model, for the lease path only (see
     /// `leaseCandidates`): the rows are locked by the caller's transaction, and the projection
     /// later writes the same facts from the log.
-    public func markLeased(_ leases: [(ticketId: UUID, holder: String, until: Date?)], on connection: PostgresConnection) async throws {
+    public func markLeased(_ leases: [(ticketId: UUID, holder: String?, until: Date?)], on connection: PostgresConnection) async throws {
         guard !leases.isEmpty else { return }
         _ = try await connection.execute("""
             UPDATE rm_tickets AS t SET lease_holder = m.holder, lease_expires_at = m.until

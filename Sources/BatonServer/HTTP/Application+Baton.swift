@@ -60,7 +60,7 @@ public func buildApplication(
         tickets: tickets, commands: commands,
         opener: TicketOpener(tickets: tickets, agreements: agreements, queries: queries), queries: queries,
         agreements: agreements, projectionsChanged: projectionsChanged, idempotency: IdempotencyKeys(client: client),
-        leaseDesk: LeaseDesk(commands: commands, queries: queries, agreements: agreements, now: now), tokenCache: tokenCache, logger: logger, now: now)
+        leaseDesk: LeaseDesk(commands: commands, queries: queries, agreements: agreements, logger: logger, now: now), tokenCache: tokenCache, logger: logger, now: now)
     try api.registerHandlers(on: router, configuration: .init(dateTranscoder: RFC3339DateTranscoder()))
     return Application(
         router: router,

@@ -2,6 +2,7 @@ import BatonDomain
 import BatonProjections
 import EventStore
 import Foundation
+import Logging
 import Postgres
 import Synchronization
 
@@ -52,12 +53,17 @@ final class LeaseDesk: Sendable {
     let queries: TicketQueries
     let agreements: AgreementCache
     let now: @Sendable () -> Date
+    let logger: Logger
     private let state = Mutex(State())
 
-    init(commands: TicketCommands, queries: TicketQueries, agreements: AgreementCache, now: @escaping @Sendable () -> Date) {
+    init(
+        commands: TicketCommands, queries: TicketQueries, agreements: AgreementCache, logger: Logger,
+        now: @escaping @Sendable () -> Date
+    ) {
         self.commands = commands
         self.queries = queries
         self.agreements = agreements
+        self.logger = logger
         self.now = now
     }
 
@@ -74,7 +80,13 @@ final class LeaseDesk: Sendable {
             state.granting[key, default: 0] += 1
             return true
         }
-        guard alone else { return try await pending.result() }
+        guard alone else {
+            return try await withTaskCancellationHandler {
+                try await pending.result()
+            } onCancel: {
+                withdraw(pending, key: key)
+            }
+        }
         // Served at once on the caller's task; whatever queued meanwhile is served by a drain
         // of its own, so this caller's cancellation never fails the requests of others.
         await serve([pending])
@@ -87,6 +99,17 @@ final class LeaseDesk: Sendable {
         }
         if more { Task { await self.drain(key) } }
         return try await pending.result()
+    }
+
+    /// Takes a cancelled request out of the queue, unless a grant has taken it up already
+    /// (then it gets its leases, which run out unless renewed).
+    private func withdraw(_ pending: PendingLease, key: String) {
+        let withdrawn = state.withLock { state -> Bool in
+            guard let index = state.queued[key]?.firstIndex(where: { $0 === pending }) else { return false }
+            state.queued[key]?.remove(at: index)
+            return true
+        }
+        if withdrawn { pending.complete(.failure(CancellationError())) }
     }
 
     private func drain(_ key: String) async {
@@ -140,35 +163,49 @@ final class LeaseDesk: Sendable {
 
         // Decide a lease on each candidate, most urgent first, for the earliest request that
         // still wants one.
-        var decisions: [(request: Int, ticket: Ticket, append: EventStore.Append)] = []
+        var decisions: [(request: Int, ticket: Ticket, candidate: TicketSummary, append: EventStore.Append)] = []
         for candidate in candidates {
             guard let request = wanted.firstIndex(where: { $0 > 0 }) else { break }
             let stream = TicketStore.streamName(candidate.ticketId)
-            guard let events = recorded[stream], let version = events.last?.streamVersion,
-                  let state = TicketDecider.fold(try events.map(TicketEvents.decodeForFolding)),
-                  state.lease?.isActive(at: instant) != true
-            else { continue }
-            let length: TimeInterval
-            if let seconds = requests[request].seconds { length = TimeInterval(seconds) } else { length = try await agreements.leaseLength(queue: candidate.queue) }
-            // Refused when accepted or moved since the read model saw it.
-            guard let decided = try? commands.decider.decide(
-                      .lease(until: instant.addingTimeInterval(length)), state: state, by: requests[request].actor, at: instant),
-                  !decided.isEmpty, let ticket = decided.reduce(state, { TicketDecider.evolve($0, $1) })
-            else { continue }
-            decisions.append((request, ticket, EventStore.Append(
-                to: stream, expectedVersion: .exact(version), events: try decided.map(TicketStore.newEvent))))
-            wanted[request] -= 1
-        }
-
-        var granted: [[Ticket]] = requests.map { _ in [] }
-        for (decision, result) in zip(decisions, try await store.append(decisions.map(\.append), on: connection)) {
-            switch result {
-            case .success: granted[decision.request].append(decision.ticket)
-            case .failure(let error) where error is WrongExpectedVersion: continue  // changed meanwhile
-            case .failure(let error): throw error
+            do {
+                guard let events = recorded[stream], let version = events.last?.streamVersion,
+                      let state = TicketDecider.fold(try events.map(TicketEvents.decodeForFolding)),
+                      state.lease?.isActive(at: instant) != true
+                else { continue }
+                let length: TimeInterval
+                if let seconds = requests[request].seconds { length = TimeInterval(seconds) } else { length = try await agreements.leaseLength(queue: candidate.queue) }
+                // Refused when accepted or moved since the read model saw it.
+                guard let decided = try? commands.decider.decide(
+                          .lease(until: instant.addingTimeInterval(length)), state: state, by: requests[request].actor, at: instant),
+                      !decided.isEmpty, let ticket = decided.reduce(state, { TicketDecider.evolve($0, $1) })
+                else { continue }
+                decisions.append((request, ticket, candidate, EventStore.Append(
+                    to: stream, expectedVersion: .exact(version), events: try decided.map(TicketStore.newEvent))))
+                wanted[request] -= 1
+            } catch {
+                // One ticket that cannot be read or decided must not fail everyone's grant.
+                logger.error("skipped a lease candidate", metadata: ["ticket": "\(candidate.number)", "error": "\(error)"])
             }
         }
-        try await queries.markLeased(granted.joined().map { ($0.id, $0.lease?.holder.rawValue ?? "", $0.lease?.expiresAt) }, on: connection)
+        guard !decisions.isEmpty else { return requests.map { _ in [] } }
+
+        // Marked first and appended last: the append takes the log's head lock, held to commit.
+        try await queries.markLeased(
+            decisions.map { ($0.ticket.id, $0.ticket.lease?.holder.rawValue, $0.ticket.lease?.expiresAt) }, on: connection)
+        var granted: [[Ticket]] = requests.map { _ in [] }
+        var unmarked: [(ticketId: UUID, holder: String?, until: Date?)] = []
+        for (decision, result) in zip(decisions, try await store.append(decisions.map(\.append), on: connection)) {
+            switch result {
+            case .success:
+                granted[decision.request].append(decision.ticket)
+            case .failure(let error) where error is WrongExpectedVersion:
+                // Changed meanwhile: not leased, and its row as it was.
+                unmarked.append((decision.candidate.ticketId, decision.candidate.leaseHolder, decision.candidate.leaseExpiresAt))
+            case .failure(let error):
+                throw error
+            }
+        }
+        try await queries.markLeased(unmarked, on: connection)
         return granted
     }
 }
