@@ -1,6 +1,7 @@
 -- The ticket index is written by the append that opens the ticket, in its transaction: a
--- ticket is in the index exactly when its stream exists, and opening a ticket costs one
--- statement and one commit instead of two of each.
+-- ticket is in the index when its stream exists, and opening a ticket costs one statement and
+-- one commit instead of two of each. (As before, a number or a source and external reference
+-- already indexed for another ticket is not entered again; batond never makes one.)
 --
 -- The trigger reads what every version of TicketOpened carries: `number` (T-<digits>),
 -- `ticketId`, and `details.source` and `details.externalReference`. A number in another form

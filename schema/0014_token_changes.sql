@@ -1,6 +1,7 @@
--- Every change to the tokens (a revocation, above all) is announced on `baton_tokens`, so each
--- batond drops the principals it remembers for tokens at once, whoever made the change: the
--- API, `batond tokens revoke`, or a statement typed in psql.
+-- Every update, delete or truncate of the tokens (a revocation, above all) is announced on
+-- `baton_tokens`, so each batond drops the principals it remembers at once, whoever made the
+-- change: the API, `batond tokens revoke`, or a statement typed in psql. (A new token needs no
+-- announcement: unknown tokens are never remembered.)
 CREATE FUNCTION api_tokens_announce_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN

@@ -13,7 +13,8 @@ import Synchronization
 /// revoke` or by hand) NOTIFYs that channel when it commits, and the cache forgets everything
 /// it holds; so does a reconnect of the listener, which may have missed notifications. A
 /// revocation therefore takes effect in this process as soon as its notification arrives
-/// (at once when revoked through this process, see ``forgetAll()``), and a principal is
+/// (at once when revoked through this process, see ``forgetAll()``). A connection that dies
+/// without the listener noticing (a half-open socket) delivers nothing, so a principal is
 /// never kept longer than ``maximumAge`` in any case. Unknown tokens are never remembered.
 ///
 /// Run it as a service: until it listens, every request asks the database.
@@ -31,7 +32,17 @@ public final class TokenCache: Service, Sendable {
         /// Moves on at every notification and reconnect; older entries are void.
         var epoch: UInt64 = 0
         var listener: PostgresListener?
+        /// The listener's backend once it LISTENs and everything older was forgotten: until
+        /// the listener reports so, a new connection is not trusted.
+        var listeningPID: Int32?
         var entries: [[UInt8]: Entry] = [:]
+
+        /// Whether remembered principals may be used: the listener listens on the connection
+        /// it reported listening on.
+        var isTrusted: Bool {
+            guard let pid = listener?.backendPID else { return false }
+            return pid == listeningPID
+        }
     }
 
     public let tokens: TokenStore
@@ -54,7 +65,7 @@ public final class TokenCache: Service, Sendable {
         guard let hash = TokenStore.hashIfWellFormed(token) else { return nil }
         let now = ContinuousClock.now
         let (remembered, epoch) = state.withLock { state -> (Principal?, UInt64?) in
-            guard let listener = state.listener, listener.backendPID != nil else { return (nil, nil) }
+            guard state.isTrusted else { return (nil, nil) }
             guard let entry = state.entries[hash], entry.epoch == state.epoch, now - entry.fetchedAt < maximumAge else {
                 return (nil, state.epoch)
             }
@@ -74,10 +85,10 @@ public final class TokenCache: Service, Sendable {
         return principal
     }
 
-    /// The backend of the listener's connection while it is connected (and principals may be
-    /// remembered); nil before ``run()`` and while reconnecting.
+    /// The backend of the listener's connection while principals may be remembered; nil
+    /// before ``run()``, while reconnecting, and until a new connection listens.
     public var listenerBackendPID: Int32? {
-        state.withLock { $0.listener?.backendPID }
+        state.withLock { $0.isTrusted ? $0.listeningPID : nil }
     }
 
     /// Forgets every remembered principal (after a change to the tokens in this process, so
@@ -96,13 +107,20 @@ public final class TokenCache: Service, Sendable {
             configuration: .init(
                 connectionString: configuration.connectionString, database: configuration.database,
                 channels: [Self.channel], logger: logger)
-        ) { [self] _ in forgetAll() }
+        ) { [self] event in
+            state.withLock { state in
+                state.epoch &+= 1
+                state.entries.removeAll()
+                if event == .listening { state.listeningPID = state.listener?.backendPID }
+            }
+        }
         state.withLock { $0.listener = listener }
         listener.start()
         defer {
             listener.stop()
             state.withLock { state in
                 state.listener = nil
+                state.listeningPID = nil
                 state.entries.removeAll()
             }
         }
