@@ -237,11 +237,13 @@ extension TicketQueries {
     /// every batch the projection applies, so it reads no more than that.
     public func deadlines(dueBy instant: Date, limit: Int) async throws -> [(ticketId: UUID, deadline: Date)] {
         try await client.query("""
-            (SELECT ticket_id, next_deadline_at FROM rm_tickets
-             WHERE next_deadline_at <= \(instant) ORDER BY next_deadline_at LIMIT \(unescaped: String(limit)))
-            UNION ALL
-            (SELECT ticket_id, next_deadline_at FROM rm_tickets
-             WHERE next_deadline_at > \(instant) ORDER BY next_deadline_at LIMIT 1)
+            SELECT ticket_id, next_deadline_at FROM (
+                (SELECT ticket_id, next_deadline_at FROM rm_tickets
+                 WHERE next_deadline_at <= \(instant) ORDER BY next_deadline_at LIMIT \(unescaped: String(limit)))
+                UNION ALL
+                (SELECT ticket_id, next_deadline_at FROM rm_tickets
+                 WHERE next_deadline_at > \(instant) ORDER BY next_deadline_at LIMIT 1)
+            ) AS due ORDER BY next_deadline_at
             """).map { (try $0.decode(UUID.self, at: 0), try $0.decode(Date.self, at: 1)) }
     }
 }
