@@ -77,7 +77,7 @@ public struct EmbeddedPostgres: Sendable {
             logger.info("starting embedded PostgreSQL", metadata: ["directory": "\(directory.path)"])
             let result = try await run(binaries.pgCtl, [
                 "-D", directory.path, "-l", directory.appendingPathComponent("postgres.log").path,
-                "-w", "-t", "120", "start",
+                "-o", Self.serverOptions, "-w", "-t", "120", "start",
             ], as: runAs)
             guard result.status == 0 else {
                 throw failure("pg_ctl start failed (exit \(result.status)): \(result.output.trimmingWhitespace()); see \(directory.appendingPathComponent("postgres.log").path)")
@@ -87,6 +87,15 @@ public struct EmbeddedPostgres: Sendable {
         try await createDatabaseIfMissing(configuration.database)
         return outcome
     }
+
+    /// Settings given at every start, so clusters made by earlier versions get them too.
+    ///
+    /// An event store writes all the time. With PostgreSQL's defaults (128MB of buffers, a
+    /// checkpoint every 1GB of WAL) a busy cluster checkpoints every 20 seconds, and after
+    /// each checkpoint the first change to every page writes the whole page to the WAL again;
+    /// the log's random-key indexes touch pages all over. The WAL may grow to 4GB between
+    /// checkpoints (`make clean-data` removes the cluster).
+    static let serverOptions = "-c shared_buffers=256MB -c max_wal_size=4GB -c checkpoint_timeout=15min"
 
     /// Stops the server (fast shutdown: open transactions are rolled back).
     public func stop() async throws {
@@ -102,7 +111,7 @@ public struct EmbeddedPostgres: Sendable {
         let binaries = try Self.locateBinaries()
         let result = try await run(binaries.pgCtl, [
             "-D", configuration.dataDirectory.path, "-l", configuration.dataDirectory.appendingPathComponent("postgres.log").path,
-            "-m", "fast", "-w", "restart",
+            "-o", Self.serverOptions, "-m", "fast", "-w", "restart",
         ], as: try runAsUser())
         guard result.status == 0 else {
             throw failure("pg_ctl restart failed (exit \(result.status)): \(result.output.trimmingWhitespace())")
@@ -185,14 +194,6 @@ public struct EmbeddedPostgres: Sendable {
             unix_socket_directories = '\(directory.path.replacingOccurrences(of: "'", with: "''"))'
             port = 5432
             max_connections = \(configuration.maximumConnections)
-
-            # An event store writes all the time. With the defaults (128MB of buffers, a
-            # checkpoint every 1GB of WAL) a busy cluster checkpoints every 20 seconds, and
-            # after each checkpoint the first change to every page writes the whole page to
-            # the WAL again; the log's random-key indexes touch pages all over.
-            shared_buffers = 256MB
-            max_wal_size = 4GB
-            checkpoint_timeout = 15min
 
             """
         if !configuration.durable {
