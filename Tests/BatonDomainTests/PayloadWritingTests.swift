@@ -4,7 +4,13 @@ import Testing
 
 @Suite("Hand-written payload JSON")
 struct PayloadWritingTests {
-    static func text(_ rng: inout SplitMix64) -> String { PayloadJSONDecoderTests.randomString(&rng) }
+    /// Every control character, the characters JSON escapes, slashes, and non-ASCII text.
+    static let alphabet: [Character] = (0..<0x20).map { Character(Unicode.Scalar(UInt8($0))) }
+        + ["a", "Z", "0", " ", "\"", "\\", "/", "\u{7F}", "é", "€", "😀", "\u{2028}", "ß", "\u{FEFF}"]
+
+    static func text(_ rng: inout SplitMix64) -> String {
+        String((0..<Int.random(in: 0...16, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! })
+    }
     static func maybe(_ rng: inout SplitMix64) -> String? { Bool.random(using: &rng) ? nil : text(&rng) }
 
     static func details(_ rng: inout SplitMix64) -> TicketDetails {
@@ -24,7 +30,13 @@ struct PayloadWritingTests {
     @Test("TicketOpened, TicketRouted and TicketLeased are written byte for byte as Foundation's encoder writes them", arguments: [1, 2, 3])
     func agreesWithFoundation(seed: UInt64) throws {
         var rng = SplitMix64(state: seed &* 104_729)
-        let foundation = EventJSON.encoder
+        // Foundation alone (EventJSON.encoder writes dates with ISO8601Instant too).
+        let foundation = JSONEncoder()
+        foundation.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        foundation.dateEncodingStrategy = .custom { date, encoder in
+            var c = encoder.singleValueContainer()
+            try c.encode(date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+        }
         for _ in 0..<300 {
             let opened = TicketOpened(
                 ticketId: UUID(), number: "T-\(Int.random(in: 1000...9_999_999, using: &rng))", details: Self.details(&rng),
