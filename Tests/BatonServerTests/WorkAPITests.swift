@@ -152,23 +152,29 @@ struct WorkAPITests {
         }
     }
 
+    /// `workers` lease requests for up to `max` tickets each, as Northwind, all at once: the
+    /// numbers each was granted.
+    func leaseAtOnce(_ client: some TestClientProtocol, _ fixture: Fixture, workers: Int, max: Int) async throws -> [[String]] {
+        try await withThrowingTaskGroup(of: [String].self) { group in
+            for _ in 0..<workers {
+                group.addTask {
+                    try await client.execute(uri: "/v1/leases", method: .post, headers: headers(fixture.northwind), body: try body(["max": max])) { response throws in
+                        #expect(response.status == .ok)
+                        return (try json(response.body)["leases"] as? [[String: Any]] ?? []).compactMap { $0["number"] as? String }
+                    }
+                }
+            }
+            return try await group.reduce(into: [[String]]()) { $0.append($1) }
+        }
+    }
+
     @Test("20 workers racing for 10 queued tickets lease each ticket exactly once")
     func leaseRace() async throws {
         try await withWorkAPI { client, fixture async throws in
             var numbers = Set<String>()
             for i in 0..<10 { numbers.insert(Self.number(try await open(client, fixture, reference: "RACE-\(i)"))) }
             try await fixture.settle()
-            let granted = try await withThrowingTaskGroup(of: [String].self) { group in
-                for _ in 0..<20 {
-                    group.addTask {
-                        try await client.execute(uri: "/v1/leases", method: .post, headers: headers(fixture.northwind), body: try body(["max": 1])) { response throws in
-                            #expect(response.status == .ok)
-                            return (try json(response.body)["leases"] as? [[String: Any]] ?? []).compactMap { $0["number"] as? String }
-                        }
-                    }
-                }
-                return try await group.reduce(into: [String]()) { $0 += $1 }
-            }
+            let granted = try await leaseAtOnce(client, fixture, workers: 20, max: 1).flatMap { $0 }
             #expect(granted.count == 10, "\(granted.count) leases granted for 10 tickets")
             #expect(Set(granted) == numbers)
             // Each ticket's stream holds exactly one lease.
@@ -193,17 +199,7 @@ struct WorkAPITests {
                 if i % 6 != 5 { urgent.insert(number) }
             }
             try await fixture.settle()
-            let granted = try await withThrowingTaskGroup(of: [String].self) { group in
-                for _ in 0..<12 {
-                    group.addTask {
-                        try await client.execute(uri: "/v1/leases", method: .post, headers: headers(fixture.northwind), body: try body(["max": 2])) { response throws in
-                            #expect(response.status == .ok)
-                            return (try json(response.body)["leases"] as? [[String: Any]] ?? []).compactMap { $0["number"] as? String }
-                        }
-                    }
-                }
-                return try await group.reduce(into: [[String]]()) { $0.append($1) }
-            }
+            let granted = try await leaseAtOnce(client, fixture, workers: 12, max: 2)
             #expect(granted.map(\.count) == Array(repeating: 2, count: 12))
             #expect(Set(granted.joined()).count == 24)
             #expect(Set(granted.joined()).isSubset(of: urgent))
