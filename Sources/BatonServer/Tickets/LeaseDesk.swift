@@ -10,10 +10,11 @@ import Synchronization
 /// served together by the next one, in one transaction: group commit for leases.
 ///
 /// A grant locks the most urgent candidates in the read model (`FOR UPDATE SKIP LOCKED`, so
-/// concurrent grants for other queues, or on other replicas, never take the same ticket),
-/// reads their streams in one query, decides each lease with the domain, appends them all in
-/// one statement with each stream's version as the expected version, and marks the rows
-/// leased, all before the row locks are released. The next grant therefore skips these
+/// concurrent grants, here or on other replicas, never take the same ticket), reads their
+/// streams in one query, decides each lease with the domain, marks the rows leased, and
+/// appends all the leases in one statement with each stream's version as the expected
+/// version (last, as the append takes the log's head lock until commit), all before the row
+/// locks are released. The next grant therefore skips these
 /// tickets even before the projection has applied the leases; the projection then rewrites
 /// the rows with the same facts. A ticket that changed since the read model saw it (leased,
 /// accepted, moved) is refused by the domain or by its expected version, and skipped.
