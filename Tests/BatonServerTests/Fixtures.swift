@@ -27,7 +27,6 @@ func recordTicket(_ tickets: TicketStore, reference: String = UUID().uuidString,
     let id = TicketStore.ticketId(source: "portal", externalReference: reference)
     let number = try await tickets.allocateNumber()
     _ = try await tickets.recordNewTicket(
-        ticketId: id, number: number, source: "portal", externalReference: reference,
         events: try firstEvents(ticketId: id, number: number, reference: reference, placement: placement))
     return id
 }

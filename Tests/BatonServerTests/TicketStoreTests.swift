@@ -18,8 +18,7 @@ struct TicketStoreTests {
             #expect(number == "T-1000")
             let id = TicketStore.ticketId(source: "portal", externalReference: "INC0000045")
             let events = try firstEvents(ticketId: id, number: number, reference: "INC0000045")
-            let outcome = try await tickets.recordNewTicket(
-                ticketId: id, number: number, source: "portal", externalReference: "INC0000045", events: events)
+            let outcome = try await tickets.recordNewTicket(events: events)
             guard case .recorded(let result) = outcome else { Issue.record("not recorded: \(outcome)"); return }
             #expect(result.streamVersion == Int64(events.count))
             #expect(try await tickets.events(of: id) == events)
@@ -42,7 +41,6 @@ struct TicketStoreTests {
                         let number = try await tickets.allocateNumber()
                         let id = TicketStore.ticketId(source: "portal", externalReference: "INC0000062")
                         return try await tickets.recordNewTicket(
-                            ticketId: id, number: number, source: "portal", externalReference: "INC0000062",
                             events: try firstEvents(ticketId: id, number: number, reference: "INC0000062"))
                     }
                 }

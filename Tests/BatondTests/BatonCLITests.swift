@@ -33,7 +33,7 @@ struct BatonCLITests {
             let routed = try decider.decide(
                 .route(RoutingDecision(assignment: QueueAssignment(queue: "service-desk"), considerations: []), cause: .opened),
                 state: TicketDecider.fold(opened), by: .system, at: Date())
-            _ = try await tickets.recordNewTicket(ticketId: id, number: number, source: "portal", externalReference: "REQ-7", events: opened + routed)
+            _ = try await tickets.recordNewTicket(events: opened + routed)
             let token = try await TokenStore(client: db.client).create(role: .agent, subject: "ada", name: "Ada", createdBy: "admin:root").token
 
             let port = Int.random(in: 40_000..<50_000)

@@ -59,10 +59,7 @@ public struct TicketImporter: Sendable {
                 continue
             }
             guard !events.isEmpty else { continue }
-            switch try await tickets.recordNewTicket(
-                ticketId: ticketId, number: number, source: mapping.source, externalReference: incident.number,
-                events: events)
-            {
+            switch try await tickets.recordNewTicket(events: events) {
             case .recorded:
                 summary.imported += 1
                 summary.events += events.count

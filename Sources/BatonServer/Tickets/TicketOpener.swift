@@ -55,10 +55,7 @@ public struct TicketOpener: Sendable {
         guard let opened = TicketDecider.fold(events) else { preconditionFailure("an opening must make a ticket") }
         let decision = set.route(opened, load: try await load.current(now: now), at: now)
         events += try decider.decide(.route(decision, cause: .opened), state: opened, by: .system, at: now)
-        switch try await tickets.recordNewTicket(
-            ticketId: ticketId, number: number, source: details.source, externalReference: details.externalReference,
-            events: events, commandId: commandId)
-        {
+        switch try await tickets.recordNewTicket(events: events, commandId: commandId) {
         case .recorded:
             let ticket = TicketDecider.fold(events) ?? opened
             return Opened(

@@ -87,18 +87,16 @@ public struct TicketStore: Sendable {
     /// Records a new ticket: its first events in one append (sharing the commit with other
     /// appends), which enters its number in the index.
     ///
-    /// - Parameters:
-    ///   - ticketId: from ``newTicketId(source:externalReference:)``.
-    ///   - events: the ticket's first events, starting with `TicketOpened`.
-    ///   - externalReference: the source's own id for the ticket; a second ticket with the
-    ///     same source and reference is a duplicate and records nothing.
-    public func recordNewTicket(
-        ticketId: UUID, number: String, source: String, externalReference: String?,
-        events: [Stamped<TicketEvent>], commandId: UUID? = nil
-    ) async throws -> RecordOutcome {
-        precondition(Self.parseNumber(number) != nil, "ticket number \(number) was not made by allocateNumber()")
-        if let externalReference {
-            precondition(ticketId == Self.ticketId(source: source, externalReference: externalReference),
+    /// - Parameter events: the ticket's first events, starting with its `TicketOpened`, whose
+    ///   ticket id (from ``newTicketId(source:externalReference:)``) names the stream and whose
+    ///   number comes from ``allocateNumber()``. A second ticket with the same source and
+    ///   external reference is a duplicate and records nothing.
+    public func recordNewTicket(events: [Stamped<TicketEvent>], commandId: UUID? = nil) async throws -> RecordOutcome {
+        guard case .opened(let opening) = events.first?.event else { preconditionFailure("a new ticket's first event is TicketOpened") }
+        let ticketId = opening.ticketId
+        precondition(Self.parseNumber(opening.number) != nil, "ticket number \(opening.number) was not made by allocateNumber()")
+        if let externalReference = opening.details.externalReference {
+            precondition(ticketId == Self.ticketId(source: opening.details.source, externalReference: externalReference),
                          "a ticket with an external reference takes the id TicketStore.ticketId(source:externalReference:) gives")
         }
         let newEvents = try events.map(Self.newEvent)
