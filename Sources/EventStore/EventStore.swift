@@ -42,7 +42,7 @@ public final class EventStore: Sendable {
         let start = ContinuousClock.now
         defer { Self.appendDuration.recordNanoseconds(Self.nanoseconds(since: start)) }
         return try await batcher.submit(
-            AppendRequest(stream: stream, expectedVersion: expectedVersion, events: events, commandId: commandId))
+            Append(to: stream, expectedVersion: expectedVersion, events: events, commandId: commandId))
     }
 
     /// How long appends take, from the call to the commit (`baton_event_store_append_duration`).
@@ -63,20 +63,23 @@ public final class EventStore: Sendable {
         on connection: PostgresConnection
     ) async throws -> AppendResult {
         precondition(!events.isEmpty, "an append needs at least one event")
-        let request = AppendRequest(stream: stream, expectedVersion: expectedVersion, events: events, commandId: commandId)
+        let request = Append(to: stream, expectedVersion: expectedVersion, events: events, commandId: commandId)
         return try await Self.execute([request], on: connection)[0].get()
     }
 
-    /// One of several appends made together; see ``append(_:on:)``.
+    /// One append: events for one stream, with the version it is expected to have, and
+    /// the command they come from, if any. See ``append(_:on:)``.
     public struct Append: Sendable {
         public var stream: String
         public var expectedVersion: ExpectedVersion
         public var events: [NewEvent]
+        public var commandId: UUID?
 
-        public init(to stream: String, expectedVersion: ExpectedVersion, events: [NewEvent]) {
+        public init(to stream: String, expectedVersion: ExpectedVersion, events: [NewEvent], commandId: UUID? = nil) {
             self.stream = stream
             self.expectedVersion = expectedVersion
             self.events = events
+            self.commandId = commandId
         }
     }
 
@@ -89,14 +92,12 @@ public final class EventStore: Sendable {
     public func append(_ appends: [Append], on connection: PostgresConnection) async throws -> [Result<AppendResult, any Error>] {
         guard !appends.isEmpty else { return [] }
         precondition(appends.allSatisfy { !$0.events.isEmpty }, "an append needs at least one event")
-        return try await Self.execute(
-            appends.map { AppendRequest(stream: $0.stream, expectedVersion: $0.expectedVersion, events: $0.events, commandId: nil) },
-            on: connection)
+        return try await Self.execute(appends, on: connection)
     }
 
     /// Runs several appends in one statement on `connection`; one result per request, in
     /// order. A version conflict fails only its own request.
-    static func execute(_ requests: [AppendRequest], on connection: PostgresConnection) async throws -> [Result<AppendResult, any Error>] {
+    static func execute(_ requests: [Append], on connection: PostgresConnection) async throws -> [Result<AppendResult, any Error>] {
         var kinds: [String] = []
         var expected: [Int64] = []
         for request in requests {

@@ -83,7 +83,7 @@ final class LeaseDesk: Sendable {
         }
         guard alone else {
             return try await withTaskCancellationHandler {
-                try await pending.result()
+                try await pending.answer.result()
             } onCancel: {
                 withdraw(pending, key: key)
             }
@@ -99,18 +99,18 @@ final class LeaseDesk: Sendable {
             return true
         }
         if more { Task { await self.drain(key) } }
-        return try await pending.result()
+        return try await pending.answer.result()
     }
 
     /// Takes a cancelled request out of the queue, unless a grant has taken it up already
     /// (then it gets its leases, which run out unless renewed).
     private func withdraw(_ pending: PendingLease, key: String) {
         let withdrawn = state.withLock { state -> Bool in
-            guard let index = state.queued[key]?.firstIndex(where: { $0 === pending }) else { return false }
+            guard let index = state.queued[key]?.firstIndex(where: { $0.answer === pending.answer }) else { return false }
             state.queued[key]?.remove(at: index)
             return true
         }
-        if withdrawn { pending.complete(.failure(CancellationError())) }
+        if withdrawn { pending.answer.complete(.failure(CancellationError())) }
     }
 
     private func drain(_ key: String) async {
@@ -142,9 +142,9 @@ final class LeaseDesk: Sendable {
             let granted = try await commands.tickets.store.client.withTransaction { connection in
                 try await lease(batch.map(\.request), on: connection)
             }
-            for (pending, tickets) in zip(batch, granted) { pending.complete(.success(tickets)) }
+            for (pending, tickets) in zip(batch, granted) { pending.answer.complete(.success(tickets)) }
         } catch {
-            for pending in batch { pending.complete(.failure(error)) }
+            for pending in batch { pending.answer.complete(.failure(error)) }
         }
     }
 
@@ -212,37 +212,7 @@ final class LeaseDesk: Sendable {
 }
 
 /// A lease request waiting for its grant.
-private final class PendingLease: Sendable {
+private struct PendingLease: Sendable {
     let request: LeaseDesk.Request
-
-    private enum Slot {
-        case waiting(CheckedContinuation<[Ticket], any Error>?)
-        case done(Result<[Ticket], any Error>)
-    }
-
-    private let slot = Mutex(Slot.waiting(nil))
-
-    init(request: LeaseDesk.Request) {
-        self.request = request
-    }
-
-    func complete(_ result: Result<[Ticket], any Error>) {
-        let continuation = slot.withLock { slot -> CheckedContinuation<[Ticket], any Error>? in
-            defer { slot = .done(result) }
-            if case .waiting(let continuation) = slot { return continuation }
-            return nil
-        }
-        continuation?.resume(with: result)
-    }
-
-    func result() async throws -> [Ticket] {
-        try await withCheckedThrowingContinuation { continuation in
-            let ready = slot.withLock { slot -> Result<[Ticket], any Error>? in
-                if case .done(let result) = slot { return result }
-                slot = .waiting(continuation)
-                return nil
-            }
-            if let ready { continuation.resume(with: ready) }
-        }
-    }
+    let answer = ResultSlot<[Ticket]>()
 }

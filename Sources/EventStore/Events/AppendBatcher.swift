@@ -3,14 +3,6 @@ import Metrics
 import Postgres
 import Synchronization
 
-/// One append as submitted.
-struct AppendRequest: Sendable {
-    var stream: String
-    var expectedVersion: ExpectedVersion
-    var events: [NewEvent]
-    var commandId: UUID?
-}
-
 /// Groups appends that arrive together into one transaction: group commit.
 ///
 /// Every append must take the log head's lock, held to commit, so appends in separate
@@ -40,7 +32,7 @@ final class AppendBatcher: Sendable {
         self.client = client
     }
 
-    func submit(_ request: AppendRequest) async throws -> AppendResult {
+    func submit(_ request: EventStore.Append) async throws -> AppendResult {
         let pending = PendingAppend(request: request)
         let alone = state.withLock { state -> Bool in
             guard !state.draining else {
@@ -50,7 +42,7 @@ final class AppendBatcher: Sendable {
             state.draining = true
             return true
         }
-        guard alone else { return try await pending.result() }
+        guard alone else { return try await pending.answer.result() }
         // Nobody else is writing: write this append at once, on the caller's task, then hand
         // whatever queued meanwhile to a drain of its own, so this caller's cancellation can
         // never fail the appends of others. The drain ends when the queue is empty.
@@ -88,11 +80,11 @@ final class AppendBatcher: Sendable {
             }
             guard !batch.isEmpty else { return }
             let results = await write(batch.map(\.request))
-            for (pending, result) in zip(batch, results) { pending.complete(result) }
+            for (pending, result) in zip(batch, results) { pending.answer.complete(result) }
         }
     }
 
-    private func write(_ requests: [AppendRequest]) async -> [Result<AppendResult, any Error>] {
+    private func write(_ requests: [EventStore.Append]) async -> [Result<AppendResult, any Error>] {
         batchSize.record(requests.count)
         let results = await attempt(requests)
         for result in results {
@@ -105,7 +97,7 @@ final class AppendBatcher: Sendable {
         return results
     }
 
-    private func attempt(_ requests: [AppendRequest]) async -> [Result<AppendResult, any Error>] {
+    private func attempt(_ requests: [EventStore.Append]) async -> [Result<AppendResult, any Error>] {
         do {
             return try await client.withConnection { try await EventStore.execute(requests, on: $0) }
         } catch {
@@ -129,37 +121,7 @@ final class AppendBatcher: Sendable {
 }
 
 /// A submitted append waiting for its answer.
-final class PendingAppend: Sendable {
-    let request: AppendRequest
-
-    private enum Slot {
-        case waiting(CheckedContinuation<AppendResult, any Error>?)
-        case done(Result<AppendResult, any Error>)
-    }
-
-    private let slot = Mutex(Slot.waiting(nil))
-
-    init(request: AppendRequest) {
-        self.request = request
-    }
-
-    func complete(_ result: Result<AppendResult, any Error>) {
-        let continuation = slot.withLock { slot -> CheckedContinuation<AppendResult, any Error>? in
-            defer { slot = .done(result) }
-            if case .waiting(let continuation) = slot { return continuation }
-            return nil
-        }
-        continuation?.resume(with: result)
-    }
-
-    func result() async throws -> AppendResult {
-        try await withCheckedThrowingContinuation { continuation in
-            let ready = slot.withLock { slot -> Result<AppendResult, any Error>? in
-                if case .done(let result) = slot { return result }
-                slot = .waiting(continuation)
-                return nil
-            }
-            if let ready { continuation.resume(with: ready) }
-        }
-    }
+struct PendingAppend: Sendable {
+    let request: EventStore.Append
+    let answer = ResultSlot<AppendResult>()
 }
