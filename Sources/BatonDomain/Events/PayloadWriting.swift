@@ -93,23 +93,18 @@ struct JSONObjectWriter {
         hasMember.reserveCapacity(4)
     }
 
-    mutating func begin() {
-        bytes.append(UInt8(ascii: "{"))
+    mutating func begin() { open(UInt8(ascii: "{")) }
+    mutating func end() { close(UInt8(ascii: "}")) }
+    mutating func beginArray() { open(UInt8(ascii: "[")) }
+    mutating func endArray() { close(UInt8(ascii: "]")) }
+
+    private mutating func open(_ bracket: UInt8) {
+        bytes.append(bracket)
         hasMember.append(false)
     }
 
-    mutating func end() {
-        bytes.append(UInt8(ascii: "}"))
-        hasMember.removeLast()
-    }
-
-    mutating func beginArray() {
-        bytes.append(UInt8(ascii: "["))
-        hasMember.append(false)
-    }
-
-    mutating func endArray() {
-        bytes.append(UInt8(ascii: "]"))
+    private mutating func close(_ bracket: UInt8) {
+        bytes.append(bracket)
         hasMember.removeLast()
     }
 

@@ -39,7 +39,7 @@ extension BatonAPIService {
             let principal = try admin()
             let record = try await TokenStore(client: tickets.store.client).revoke(idPrefix: input.path.id, revokedBy: principal.actor?.rawValue ?? "admin")
             // At once here; other processes forget it when the change's notification arrives.
-            tokenCache?.forgetAll()
+            tokenCache.forgetAll()
             return .ok(.init(body: .json(Self.document(record))))
         }
     }

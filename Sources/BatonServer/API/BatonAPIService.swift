@@ -21,7 +21,7 @@ struct BatonAPIService: APIProtocol {
     let idempotency: IdempotencyKeys
     let leaseDesk: LeaseDesk
     /// The principals the authentication middleware remembers, forgotten when tokens change.
-    var tokenCache: TokenCache? = nil
+    let tokenCache: TokenCache
     let leasesGranted = Counter(label: "baton_leases_granted")
     let logger: Logger
     let now: @Sendable () -> Date

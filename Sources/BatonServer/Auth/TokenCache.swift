@@ -43,6 +43,12 @@ public final class TokenCache: Service, Sendable {
             guard let pid = listener?.backendPID else { return false }
             return pid == listeningPID
         }
+
+        /// Voids every remembered principal, and any being fetched meanwhile.
+        mutating func forgetAll() {
+            epoch &+= 1
+            entries.removeAll()
+        }
     }
 
     public let tokens: TokenStore
@@ -94,10 +100,7 @@ public final class TokenCache: Service, Sendable {
     /// Forgets every remembered principal (after a change to the tokens in this process, so
     /// it takes effect before the notification arrives).
     public func forgetAll() {
-        state.withLock { state in
-            state.epoch &+= 1
-            state.entries.removeAll()
-        }
+        state.withLock { $0.forgetAll() }
     }
 
     /// Listens until cancelled or shut down gracefully; remembers principals meanwhile.
@@ -109,8 +112,7 @@ public final class TokenCache: Service, Sendable {
                 channels: [Self.channel], logger: logger)
         ) { [self] event in
             state.withLock { state in
-                state.epoch &+= 1
-                state.entries.removeAll()
+                state.forgetAll()
                 if event == .listening { state.listeningPID = state.listener?.backendPID }
             }
         }
@@ -121,7 +123,7 @@ public final class TokenCache: Service, Sendable {
             state.withLock { state in
                 state.listener = nil
                 state.listeningPID = nil
-                state.entries.removeAll()
+                state.forgetAll()
             }
         }
         // Sleeps until shut down; the listener works on its own thread.
