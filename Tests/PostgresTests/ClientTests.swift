@@ -23,6 +23,38 @@ struct ClientTests {
         }
     }
 
+    @Test("a transaction with generic plans runs its statements unplanned; the setting ends with it")
+    func genericPlans() async throws {
+        try await TestDatabase.withFresh(migrated: false, maximumConnections: 1) { db async throws in
+            try await db.client.execute("CREATE TABLE tickets (number integer PRIMARY KEY, queue text)")
+            try await db.client.execute("INSERT INTO tickets SELECT n, 'service-desk' FROM generate_series(1, 1000) AS n")
+            try await db.client.execute("ANALYZE tickets")
+            // An array parameter: a plan for the values at hand always looks cheaper than the
+            // generic one, so PostgreSQL left to itself plans the statement on every run.
+            let lookup = { (connection: PostgresConnection) async throws -> Int in
+                try await connection.query("SELECT number FROM tickets WHERE number = ANY(\([Int32(3), 4]))").count
+            }
+            let plans = { () async throws -> (generic: Int64, custom: Int64) in
+                let row = try await db.client.query("""
+                    SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE '%number = ANY%'
+                    """)[0]
+                return (try row.decode(Int64.self, at: 0), try row.decode(Int64.self, at: 1))
+            }
+            for _ in 0..<8 {
+                #expect(try await db.client.withTransaction { try await lookup($0) } == 2)
+            }
+            let before = try await plans()
+            #expect(before.custom == 8)
+            for _ in 0..<8 {
+                #expect(try await db.client.withTransaction(genericPlans: true) { try await lookup($0) } == 2)
+            }
+            let after = try await plans()
+            #expect(after.custom == before.custom)
+            #expect(after.generic == before.generic + 8)
+            #expect(try await db.client.query("SHOW plan_cache_mode")[0].decode(String.self, at: 0) == "auto")
+        }
+    }
+
     @Test("a statement is prepared once per connection, and prepared afresh when its table changes shape")
     func preparedStatements() async throws {
         try await TestDatabase.withFresh(migrated: false, maximumConnections: 1) { db async throws in

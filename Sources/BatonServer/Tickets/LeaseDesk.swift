@@ -139,7 +139,9 @@ final class LeaseDesk: Sendable {
 
     private func serve(_ batch: [PendingLease]) async {
         do {
-            let granted = try await commands.tickets.store.client.withTransaction { connection in
+            // Generic plans: every statement of a grant is a key or array lookup, and the
+            // marks' UPDATE was otherwise planned afresh for each grant.
+            let granted = try await commands.tickets.store.client.withTransaction(genericPlans: true) { connection in
                 try await lease(batch.map(\.request), on: connection)
             }
             for (pending, tickets) in zip(batch, granted) { pending.answer.complete(.success(tickets)) }

@@ -69,17 +69,24 @@ public final class PostgresClient: Sendable {
 
     /// Runs `body` in a transaction: commits when it returns, rolls back when it throws.
     ///
-    /// - Parameter waitForDisk: false commits without waiting for the commit to reach the
-    ///   disk (`synchronous_commit = off`): a crash may lose the transaction, never part of
-    ///   it. For writes that can be made again from elsewhere (read models).
+    /// - Parameters:
+    ///   - waitForDisk: false commits without waiting for the commit to reach the disk
+    ///     (`synchronous_commit = off`): a crash may lose the transaction, never part of it.
+    ///     For writes that can be made again from elsewhere (read models).
+    ///   - genericPlans: true runs the transaction's prepared statements on their generic
+    ///     plans (`plan_cache_mode = force_generic_plan`), never planning them again. For hot
+    ///     statements over arrays or key lookups, whose plan does not depend on the values:
+    ///     PostgreSQL would otherwise plan them afresh on each run whenever a plan for the
+    ///     values at hand looks cheaper than the generic one.
     @discardableResult
     public func withTransaction<Result>(
         isolation: IsolationLevel = .readCommitted,
         waitForDisk: Bool = true,
+        genericPlans: Bool = false,
         _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         try await withConnection { connection in
-            try await connection.withTransaction(isolation: isolation, waitForDisk: waitForDisk, body)
+            try await connection.withTransaction(isolation: isolation, waitForDisk: waitForDisk, genericPlans: genericPlans, body)
         }
     }
 
@@ -141,17 +148,20 @@ public final class PostgresClient: Sendable {
 
 extension PostgresConnection {
     /// Runs `body` in a transaction on this connection: commits when it returns, rolls back
-    /// when it throws. See ``PostgresClient/withTransaction(isolation:waitForDisk:_:)``; this
+    /// when it throws. See ``PostgresClient/withTransaction(isolation:waitForDisk:genericPlans:_:)``; this
     /// one is for a connection held for long (a leader's session), which must not wait for
     /// the pool.
     @discardableResult
     public func withTransaction<Result>(
         isolation: PostgresClient.IsolationLevel = .readCommitted,
         waitForDisk: Bool = true,
+        genericPlans: Bool = false,
         _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         try await executeScript(
-            "BEGIN ISOLATION LEVEL \(isolation.sql)" + (waitForDisk ? "" : "; SET LOCAL synchronous_commit = off"))
+            "BEGIN ISOLATION LEVEL \(isolation.sql)"
+                + (waitForDisk ? "" : "; SET LOCAL synchronous_commit = off")
+                + (genericPlans ? "; SET LOCAL plan_cache_mode = force_generic_plan" : ""))
         let result: Result
         do {
             result = try await body(self)
