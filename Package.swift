@@ -163,7 +163,7 @@ let package = Package(
         .testTarget(
             name: "BatonDomainTests",
             dependencies: [
-                "BatonDomain",
+                "BatonDomain", "TestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
