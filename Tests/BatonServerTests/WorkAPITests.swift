@@ -622,6 +622,39 @@ struct WorkAPITests {
         }
     }
 
+    @Test("POST /v1/tickets, served by hand, refuses a wrong content type, an Accept without JSON and a missing body as generated routes do, opening nothing")
+    func openingMistakesAnswerAsGeneratedRoutes() async throws {
+        try await withWorkAPI { client, fixture async throws in
+            let head = try await fixture.db.eventStore.headPosition()
+            let valid = try body(["requester": "a@b.c", "category": "help-desk", "subject": "x"])
+            func answer(_ uri: String, _ fields: HTTPFields, _ body: ByteBuffer?) async throws -> (HTTPResponse.Status, String, String) {
+                try await client.execute(uri: uri, method: .post, headers: fields, body: body) { response in
+                    (response.status, response.headers[.contentType] ?? "", String(buffer: response.body))
+                }
+            }
+            var plain = headers(fixture.agent)
+            plain[.contentType] = "text/plain"
+            var csv = headers(fixture.agent)
+            csv[.accept] = "text/csv"
+            // POST /v1/leases is served by the generated server; its body is optional, so a
+            // missing body is compared with one that takes a body as well.
+            for (fields, body) in [(plain, valid), (csv, valid)] {
+                let opened = try await answer("/v1/tickets", fields, body)
+                let leased = try await answer("/v1/leases", fields, body)
+                #expect(opened.0 == leased.0)
+                #expect(opened.0.code >= 400 && opened.0.code < 500)
+                #expect(opened.1 == leased.1)
+                #expect(opened.2 == leased.2)
+            }
+            let missing = try await answer("/v1/tickets", headers(fixture.agent), nil)
+            let missingReason = try await answer("/v1/tickets/T-1000/reject", headers(fixture.agent), nil)
+            #expect(missing.0 == .badRequest)
+            #expect(missing.0 == missingReason.0)
+            #expect(missing.2 == missingReason.2)
+            #expect(try await fixture.db.eventStore.headPosition() == head)
+        }
+    }
+
     @Test("opening: auditors cannot, an ingest token cannot speak for another source, bad fields are named, nothing is recorded")
     func openingRefusals() async throws {
         try await withWorkAPI { client, fixture async throws in

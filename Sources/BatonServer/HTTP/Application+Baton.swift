@@ -61,7 +61,10 @@ public func buildApplication(
         opener: TicketOpener(tickets: tickets, agreements: agreements, queries: queries), queries: queries,
         agreements: agreements, projectionsChanged: projectionsChanged, idempotency: IdempotencyKeys(client: client),
         leaseDesk: LeaseDesk(commands: commands, queries: queries, agreements: agreements, logger: logger, now: now), tokenCache: tokenCache, logger: logger, now: now)
-    try api.registerHandlers(on: router, configuration: .init(dateTranscoder: RFC3339DateTranscoder()))
+    let configuration = OpenAPIRuntime.Configuration(dateTranscoder: RFC3339DateTranscoder())
+    try api.registerHandlers(
+        on: BatonServerTransport(base: router, openTicket: OpenTicketRoute(api: api, configuration: configuration)),
+        configuration: configuration)
     return Application(
         router: router,
         configuration: .init(address: .hostname(host, port: port), serverName: "batond"),
