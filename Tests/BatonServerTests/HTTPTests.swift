@@ -1,4 +1,4 @@
-import BatonServer
+@testable import BatonServer
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -9,6 +9,15 @@ import Testing
 @Suite("batond HTTP: health and readiness over a real socket")
 struct HTTPTests {
     let logger = Logger(label: "test")
+
+    @Test("an Accept value admits a type by name, by its family or by */*, unless its quality is zero", arguments: [
+        ("application/json", true), ("APPLICATION/JSON", true), ("application/*;q=0.5", true), ("*/*", true),
+        ("text/html, application/json;q=0.9", true), ("text/csv", false), ("application/json;q=0", false),
+        ("application/jsonx", false), ("text/*", false),
+    ])
+    func acceptAdmits(accept: String, admitted: Bool) {
+        #expect(AcceptMiddleware<BasicRequestContext>.admits(accept, "application/json") == admitted)
+    }
 
     @Test("/healthz answers ok without touching the database")
     func healthz() async throws {

@@ -622,9 +622,12 @@ struct WorkAPITests {
         }
     }
 
-    @Test("POST /v1/tickets, served by hand, refuses a wrong content type, an Accept without JSON and a missing body as generated routes do, opening nothing")
+    @Test("POST /v1/tickets, served by hand, refuses a wrong content type and a missing body as generated routes do; an Accept without JSON is a 406 before any write")
     func openingMistakesAnswerAsGeneratedRoutes() async throws {
         try await withWorkAPI { client, fixture async throws in
+            // A ticket Northwind could lease, so a lease granted by mistake would show.
+            try await open(client, fixture)
+            try await fixture.settle()
             let head = try await fixture.db.eventStore.headPosition()
             let valid = try body(["requester": "a@b.c", "category": "help-desk", "subject": "x"])
             func answer(_ uri: String, _ fields: HTTPFields, _ body: ByteBuffer?) async throws -> (HTTPResponse.Status, String, String) {
@@ -632,25 +635,27 @@ struct WorkAPITests {
                     (response.status, response.headers[.contentType] ?? "", String(buffer: response.body))
                 }
             }
-            var plain = headers(fixture.agent)
+            // POST /v1/leases is served by the generated server.
+            var plain = headers(fixture.northwind)
             plain[.contentType] = "text/plain"
-            var csv = headers(fixture.agent)
-            csv[.accept] = "text/csv"
-            // POST /v1/leases is served by the generated server; its body is optional, so a
-            // missing body is compared with one that takes a body as well.
-            for (fields, body) in [(plain, valid), (csv, valid)] {
-                let opened = try await answer("/v1/tickets", fields, body)
-                let leased = try await answer("/v1/leases", fields, body)
-                #expect(opened.0 == leased.0)
-                #expect(opened.0.code >= 400 && opened.0.code < 500)
-                #expect(opened.1 == leased.1)
-                #expect(opened.2 == leased.2)
+            let opened = try await answer("/v1/tickets", plain, valid)
+            let leased = try await answer("/v1/leases", plain, try body(["max": 1]))
+            #expect(opened.0 == .badRequest)
+            #expect(opened.0 == leased.0 && opened.1 == leased.1 && opened.2 == leased.2)
+
+            var csv = headers(fixture.northwind)
+            csv[.accept] = "text/csv, application/json;q=0"
+            for (uri, body) in [("/v1/tickets", valid), ("/v1/leases", try body(["max": 1]))] {
+                let refused = try await answer(uri, csv, body)
+                #expect(refused.0 == .notAcceptable)
+                #expect(refused.1.hasPrefix("application/problem+json"))
+                #expect(try json(ByteBuffer(string: refused.2))["code"] as? String == "not-acceptable")
             }
+
             let missing = try await answer("/v1/tickets", headers(fixture.agent), nil)
             let missingReason = try await answer("/v1/tickets/T-1000/reject", headers(fixture.agent), nil)
             #expect(missing.0 == .badRequest)
-            #expect(missing.0 == missingReason.0)
-            #expect(missing.2 == missingReason.2)
+            #expect(missing.0 == missingReason.0 && missing.2 == missingReason.2)
             #expect(try await fixture.db.eventStore.headPosition() == head)
         }
     }

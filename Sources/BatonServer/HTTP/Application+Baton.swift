@@ -38,6 +38,7 @@ public func buildApplication(
     router.add(middleware: BodyLimitMiddleware())
     let tokenCache = TokenCache(tokens: TokenStore(client: client), logger: logger)
     router.add(middleware: AuthenticationMiddleware(tokens: tokenCache))
+    router.add(middleware: AcceptMiddleware())
     router.add(middleware: RequestDecodingMiddleware())
     router.get("/healthz") { _, _ in
         "ok\n"
