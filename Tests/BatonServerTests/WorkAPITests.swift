@@ -622,7 +622,7 @@ struct WorkAPITests {
         }
     }
 
-    @Test("POST /v1/tickets, served by hand, refuses a wrong content type and a missing body as generated routes do; an Accept without JSON is a 406 before any write")
+    @Test("POST /v1/tickets and /v1/leases, served by hand, refuse a wrong content type and a missing body as generated routes do; an Accept without JSON is a 406 before any write")
     func openingMistakesAnswerAsGeneratedRoutes() async throws {
         try await withWorkAPI { client, fixture async throws in
             // A ticket Northwind could lease, so a lease granted by mistake would show.
@@ -635,13 +635,16 @@ struct WorkAPITests {
                     (response.status, response.headers[.contentType] ?? "", String(buffer: response.body))
                 }
             }
-            // POST /v1/leases is served by the generated server.
+            // POST /v1/tickets/{number}/reject, which takes a JSON body too, is served by the
+            // generated server.
             var plain = headers(fixture.northwind)
             plain[.contentType] = "text/plain"
-            let opened = try await answer("/v1/tickets", plain, valid)
-            let leased = try await answer("/v1/leases", plain, try body(["max": 1]))
-            #expect(opened.0 == .badRequest)
-            #expect(opened.0 == leased.0 && opened.1 == leased.1 && opened.2 == leased.2)
+            let rejected = try await answer("/v1/tickets/T-1000/reject", plain, try body(["reason": "not ours"]))
+            #expect(rejected.0 == .badRequest)
+            for (uri, body) in [("/v1/tickets", valid), ("/v1/leases", try body(["max": 1]))] {
+                let refused = try await answer(uri, plain, body)
+                #expect(refused.0 == rejected.0 && refused.1 == rejected.1 && refused.2 == rejected.2)
+            }
 
             var csv = headers(fixture.northwind)
             csv[.accept] = "text/csv, application/json;q=0"
@@ -652,10 +655,12 @@ struct WorkAPITests {
                 #expect(try json(ByteBuffer(string: refused.2))["code"] as? String == "not-acceptable")
             }
 
-            let missing = try await answer("/v1/tickets", headers(fixture.agent), nil)
             let missingReason = try await answer("/v1/tickets/T-1000/reject", headers(fixture.agent), nil)
-            #expect(missing.0 == .badRequest)
-            #expect(missing.0 == missingReason.0 && missing.2 == missingReason.2)
+            #expect(missingReason.0 == .badRequest)
+            for uri in ["/v1/tickets", "/v1/leases"] {
+                let missing = try await answer(uri, headers(fixture.agent), nil)
+                #expect(missing.0 == missingReason.0 && missing.2 == missingReason.2)
+            }
             #expect(try await fixture.db.eventStore.headPosition() == head)
         }
     }

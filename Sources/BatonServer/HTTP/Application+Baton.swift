@@ -64,7 +64,7 @@ public func buildApplication(
         leaseDesk: LeaseDesk(commands: commands, queries: queries, agreements: agreements, logger: logger, now: now), tokenCache: tokenCache, logger: logger, now: now)
     let configuration = OpenAPIRuntime.Configuration(dateTranscoder: RFC3339DateTranscoder())
     try api.registerHandlers(
-        on: BatonServerTransport(base: router, openTicket: OpenTicketRoute(api: api, configuration: configuration)),
+        on: BatonServerTransport(base: router, routes: HandWrittenRoutes(api: api, configuration: configuration)),
         configuration: configuration)
     return Application(
         router: router,

@@ -6,8 +6,8 @@ import TestSupport
 import Testing
 @testable import BatonServer
 
-@Suite("Hand-written answer to POST /v1/tickets")
-struct OpenedTicketJSONTests {
+@Suite("Hand-written answers to POST /v1/tickets and POST /v1/leases")
+struct AnswerJSONTests {
     /// Every control character, the characters JSON escapes, slashes, and non-ASCII text.
     static let alphabet: [Character] = (0..<0x20).map { Character(Unicode.Scalar(UInt8($0))) }
         + ["a", "Z", "0", " ", "\"", "\\", "/", "\u{7F}", "é", "€", "😀", "\u{2028}", "ß", "\u{FEFF}"]
@@ -18,7 +18,7 @@ struct OpenedTicketJSONTests {
         var complete = false
 
         mutating func text() -> String {
-            String((0..<Int.random(in: 0...12, using: &rng)).map { _ in OpenedTicketJSONTests.alphabet.randomElement(using: &rng)! })
+            String((0..<Int.random(in: 0...12, using: &rng)).map { _ in AnswerJSONTests.alphabet.randomElement(using: &rng)! })
         }
         mutating func maybe<T>(_ make: (inout Values) -> T) -> T? { !complete && Bool.random(using: &rng) ? nil : make(&self) }
         mutating func instant() -> Date {
@@ -44,7 +44,18 @@ struct OpenedTicketJSONTests {
             (0..<Int.random(in: complete ? 1...3 : 0...3, using: &rng)).map { _ in clock() }
         }
         mutating func opened() -> Components.Schemas.OpenedTicket {
-            let ticket = Components.Schemas.Ticket(
+            let ticket = self.ticket()
+            let routing = Components.Schemas.Routing(
+                queue: text(), agreementId: maybe { $0.text() }, agreementVersion: maybe { Int.random(in: 1...20, using: &$0.rng) },
+                vendorId: maybe { $0.text() }, summary: text(),
+                trace: (0..<Int.random(in: complete ? 1...4 : 0...4, using: &rng)).map { _ in text() })
+            return Components.Schemas.OpenedTicket(ticket: ticket, routing: routing, clocks: clocks(), duplicate: Bool.random(using: &rng))
+        }
+        mutating func grant() -> Components.Schemas.LeaseGrant {
+            Components.Schemas.LeaseGrant(leases: (0..<Int.random(in: complete ? 1...3 : 0...3, using: &rng)).map { _ in ticket() })
+        }
+        mutating func ticket() -> Components.Schemas.Ticket {
+            Components.Schemas.Ticket(
                 id: UUID().uuidString, number: "T-\(Int.random(in: 1000...9_999_999, using: &rng))",
                 status: Components.Schemas.Ticket.StatusPayload.allCases.randomElement(using: &rng)!,
                 priority: Components.Schemas.Ticket.PriorityPayload.allCases.randomElement(using: &rng)!,
@@ -56,39 +67,38 @@ struct OpenedTicketJSONTests {
                 holdReason: maybe { $0.text() }, firstRespondedAt: maybe { $0.instant() },
                 escalationLevel: maybe { Int.random(in: 0...3, using: &$0.rng) }, version: Int.random(in: 1...500, using: &rng),
                 clocks: maybe { $0.clocks() })
-            let routing = Components.Schemas.Routing(
-                queue: text(), agreementId: maybe { $0.text() }, agreementVersion: maybe { Int.random(in: 1...20, using: &$0.rng) },
-                vendorId: maybe { $0.text() }, summary: text(),
-                trace: (0..<Int.random(in: complete ? 1...4 : 0...4, using: &rng)).map { _ in text() })
-            return Components.Schemas.OpenedTicket(ticket: ticket, routing: routing, clocks: clocks(), duplicate: Bool.random(using: &rng))
         }
     }
 
     /// The bytes the generated server writes: its own converter, configured as batond's.
-    static func generated(_ value: Components.Schemas.OpenedTicket) async throws -> [UInt8] {
+    static func generated(_ value: some Encodable) async throws -> [UInt8] {
         let converter = Converter(configuration: .init(dateTranscoder: RFC3339DateTranscoder()))
         var headers = HTTPFields()
         let body = try converter.setResponseBodyAsJSON(value, headerFields: &headers, contentType: "application/json; charset=utf-8")
         return Array(try await ArraySlice<UInt8>(collecting: body, upTo: 1 << 20))
     }
 
-    @Test("opened tickets are written byte for byte as the generated server writes them", arguments: [1, 2, 3])
+    @Test("opened tickets and lease grants are written byte for byte as the generated server writes them", arguments: [1, 2, 3])
     func agreesWithGeneratedServer(seed: UInt64) async throws {
         var values = Values(rng: SplitMix64(state: seed &* 7_919))
-        for _ in 0..<300 {
-            let value = values.opened()
-            let ours = OpenedTicketJSON.write(value)
-            let theirs = try await Self.generated(value)
+        for _ in 0..<200 {
+            let opened = values.opened()
+            let ours = AnswerJSON.write(opened)
+            let theirs = try await Self.generated(opened)
             #expect(ours == theirs, "\(String(decoding: ours, as: UTF8.self))\n\(String(decoding: theirs, as: UTF8.self))")
+            let grant = values.grant()
+            let ourGrant = AnswerJSON.write(grant)
+            let theirGrant = try await Self.generated(grant)
+            #expect(ourGrant == theirGrant, "\(String(decoding: ourGrant, as: UTF8.self))\n\(String(decoding: theirGrant, as: UTF8.self))")
         }
     }
 
-    @Test("the writer writes every member the API document gives an opened ticket, its ticket, routing and clocks")
+    @Test("the writers write every member the API document gives an opened ticket, its ticket, routing and clocks, and a lease grant")
     func writesEveryMember() throws {
         var values = Values(rng: SplitMix64(state: 42), complete: true)
         let value = values.opened()
         func members(_ subject: Any) -> Set<String> { Set(Mirror(reflecting: subject).children.compactMap(\.label)) }
-        let written = try #require(try JSONSerialization.jsonObject(with: Data(OpenedTicketJSON.write(value))) as? [String: Any])
+        let written = try #require(try JSONSerialization.jsonObject(with: Data(AnswerJSON.write(value))) as? [String: Any])
         #expect(Set(written.keys) == members(value))
         let ticket = try #require(written["ticket"] as? [String: Any])
         #expect(Set(ticket.keys) == members(value.ticket))
@@ -96,5 +106,8 @@ struct OpenedTicketJSONTests {
         #expect(Set(routing.keys) == members(value.routing))
         let clock = try #require((written["clocks"] as? [[String: Any]])?.first)
         #expect(Set(clock.keys) == members(value.clocks[0]))
+        let grant = values.grant()
+        let writtenGrant = try #require(try JSONSerialization.jsonObject(with: Data(AnswerJSON.write(grant))) as? [String: Any])
+        #expect(Set(writtenGrant.keys) == members(grant))
     }
 }

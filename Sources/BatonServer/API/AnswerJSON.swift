@@ -2,15 +2,16 @@ import BatonAPI
 import BatonDomain
 import Foundation
 
-/// The answer to `POST /v1/tickets`, written member by member: the bytes the generated
-/// server's `JSONEncoder` writes for it (sorted keys, pretty-printed, slashes escaped,
-/// instants by ``RFC3339DateTranscoder``), without the generic `Encodable` machinery, which
-/// was the largest single part of batond's work per ticket opened after HTTP itself.
+/// The answers to `POST /v1/tickets` and `POST /v1/leases` (served by ``HandWrittenRoutes``),
+/// written member by member: the bytes the generated server's `JSONEncoder` writes for them
+/// (sorted keys, pretty-printed, slashes escaped, instants by ``RFC3339DateTranscoder``),
+/// without the generic `Encodable` machinery, which was the largest single part of batond's
+/// work per ticket opened after HTTP itself.
 ///
-/// Each writer lists its members in key order. `OpenedTicketJSONTests` holds the bytes to the
-/// generated server's and the members to the schema's, so a member added to
-/// `openapi.yaml` and not here fails there.
-enum OpenedTicketJSON {
+/// Each writer lists its members in key order. `AnswerJSONTests` holds the bytes to the
+/// generated server's and the members to the schema's, so a member added to `openapi.yaml`
+/// and not here fails there.
+enum AnswerJSON {
     static func write(_ value: Components.Schemas.OpenedTicket) -> [UInt8] {
         var w = JSONObjectWriter(pretty: true, escapingSlashes: true)
         w.begin()
@@ -21,6 +22,21 @@ enum OpenedTicketJSON {
         write(value.routing, into: &w)
         w.key("ticket")
         write(value.ticket, into: &w)
+        w.end()
+        return w.bytes
+    }
+
+    /// The answer to `POST /v1/leases`.
+    static func write(_ value: Components.Schemas.LeaseGrant) -> [UInt8] {
+        var w = JSONObjectWriter(pretty: true, escapingSlashes: true)
+        w.begin()
+        w.key("leases")
+        w.beginArray()
+        for ticket in value.leases {
+            w.element()
+            write(ticket, into: &w)
+        }
+        w.endArray()
         w.end()
         return w.bytes
     }
