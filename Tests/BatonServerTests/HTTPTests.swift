@@ -10,10 +10,11 @@ import Testing
 struct HTTPTests {
     let logger = Logger(label: "test")
 
-    @Test("an Accept value admits a type by name, by its family or by */*, unless its quality is zero", arguments: [
+    @Test("an Accept value admits a type by name, by its family or by */*, unless its quality is zero or a range is malformed", arguments: [
         ("application/json", true), ("APPLICATION/JSON", true), ("application/*;q=0.5", true), ("*/*", true),
         ("text/html, application/json;q=0.9", true), ("text/csv", false), ("application/json;q=0", false),
-        ("application/jsonx", false), ("text/*", false),
+        ("application/jsonx", false), ("text/*", false), ("application/problem+json", false),
+        ("text/html, image/gif, *; q=.2, */*; q=.2", false), ("application/json, /json", false),
     ])
     func acceptAdmits(accept: String, admitted: Bool) {
         #expect(AcceptMiddleware<BasicRequestContext>.admits(accept, "application/json") == admitted)

@@ -646,13 +646,15 @@ struct WorkAPITests {
                 #expect(refused.0 == rejected.0 && refused.1 == rejected.1 && refused.2 == rejected.2)
             }
 
-            var csv = headers(fixture.northwind)
-            csv[.accept] = "text/csv, application/json;q=0"
-            for (uri, body) in [("/v1/tickets", valid), ("/v1/leases", try body(["max": 1]))] {
-                let refused = try await answer(uri, csv, body)
-                #expect(refused.0 == .notAcceptable)
-                #expect(refused.1.hasPrefix("application/problem+json"))
-                #expect(try json(ByteBuffer(string: refused.2))["code"] as? String == "not-acceptable")
+            for accept in ["text/csv, application/json;q=0", "application/problem+json", "*, */*"] {
+                var fields = headers(fixture.northwind)
+                fields[.accept] = accept
+                for (uri, body) in [("/v1/tickets", valid), ("/v1/leases", try body(["max": 1]))] {
+                    let refused = try await answer(uri, fields, body)
+                    #expect(refused.0 == .notAcceptable, "\(accept)")
+                    #expect(refused.1.hasPrefix("application/problem+json"))
+                    #expect(try json(ByteBuffer(string: refused.2))["code"] as? String == "not-acceptable")
+                }
             }
 
             let missingReason = try await answer("/v1/tickets/T-1000/reject", headers(fixture.agent), nil)
