@@ -36,7 +36,8 @@ struct ClientTests {
             }
             let plans = { () async throws -> (generic: Int64, custom: Int64) in
                 let row = try await db.client.query("""
-                    SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE '%number = ANY%'
+                    SELECT generic_plans, custom_plans FROM pg_prepared_statements
+                    WHERE statement LIKE '%number = ANY%' AND statement NOT LIKE '%pg_prepared_statements%'
                     """)[0]
                 return (try row.decode(Int64.self, at: 0), try row.decode(Int64.self, at: 1))
             }
