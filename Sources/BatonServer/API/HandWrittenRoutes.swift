@@ -20,6 +20,9 @@ struct HandWrittenRoutes: Sendable {
         server = UniversalServer(handler: api, configuration: configuration)
     }
 
+    /// The routes served here, as the generated server registers them.
+    static let routes: Set<String> = ["POST /v1/tickets", "POST /v1/leases"]
+
     /// The handler for a route served here, nil for the generated server's.
     func handler(method: HTTPRequest.Method, path: String) -> Handler? {
         switch (method, path) {
@@ -125,15 +128,45 @@ struct HandWrittenRoutes: Sendable {
     }
 }
 
-/// Registers the generated server's routes on `base`, except those ``HandWrittenRoutes`` serves.
-struct BatonServerTransport: ServerTransport {
-    let base: any ServerTransport
-    let routes: HandWrittenRoutes
+/// Registers the generated server's routes on `base`, except those ``HandWrittenRoutes``
+/// serves, and makes sure each of those replaced a generated route (a path renamed in
+/// `openapi.yaml` must not leave a hand-written route behind, unused).
+///
+/// The hand-written routes use the configuration given to them, not the one given to
+/// `registerHandlers(on:configuration:middlewares:)`: pass both the same, with no
+/// middlewares or server URL, as `buildApplication` does.
+final class BatonServerTransport: ServerTransport {
+    private let base: any ServerTransport
+    private let routes: HandWrittenRoutes
+    private var replaced: Set<String> = []
+
+    init(base: any ServerTransport, routes: HandWrittenRoutes) {
+        self.base = base
+        self.routes = routes
+    }
 
     func register(
         _ handler: @Sendable @escaping (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?),
         method: HTTPRequest.Method, path: String
     ) throws {
-        try base.register(routes.handler(method: method, path: path) ?? handler, method: method, path: path)
+        if let replacement = routes.handler(method: method, path: path) {
+            replaced.insert("\(method.rawValue) \(path)")
+            try base.register(replacement, method: method, path: path)
+        } else {
+            try base.register(handler, method: method, path: path)
+        }
     }
+
+    /// Throws unless every hand-written route replaced a generated one.
+    func requireEveryRouteReplaced() throws {
+        let unused = HandWrittenRoutes.routes.subtracting(replaced)
+        guard unused.isEmpty else {
+            throw HandWrittenRouteUnused(routes: unused.sorted())
+        }
+    }
+}
+
+struct HandWrittenRouteUnused: Error, CustomStringConvertible {
+    let routes: [String]
+    var description: String { "hand-written routes the API document does not have: \(routes.joined(separator: ", "))" }
 }

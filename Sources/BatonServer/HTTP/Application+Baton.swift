@@ -63,9 +63,9 @@ public func buildApplication(
         agreements: agreements, projectionsChanged: projectionsChanged, idempotency: IdempotencyKeys(client: client),
         leaseDesk: LeaseDesk(commands: commands, queries: queries, agreements: agreements, logger: logger, now: now), tokenCache: tokenCache, logger: logger, now: now)
     let configuration = OpenAPIRuntime.Configuration(dateTranscoder: RFC3339DateTranscoder())
-    try api.registerHandlers(
-        on: BatonServerTransport(base: router, routes: HandWrittenRoutes(api: api, configuration: configuration)),
-        configuration: configuration)
+    let transport = BatonServerTransport(base: router, routes: HandWrittenRoutes(api: api, configuration: configuration))
+    try api.registerHandlers(on: transport, configuration: configuration)
+    try transport.requireEveryRouteReplaced()
     return Application(
         router: router,
         configuration: .init(address: .hostname(host, port: port), serverName: "batond"),
