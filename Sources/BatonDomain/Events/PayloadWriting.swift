@@ -85,7 +85,8 @@ enum PayloadWriting {
 /// Writes JSON objects and arrays member by member, in the order given, byte for byte as
 /// Foundation's `JSONEncoder` writes them: compact (for payloads), or with its `.prettyPrinted`
 /// layout (two-space indents, `"key" : value`, an empty container as an opening bracket, a
-/// blank line and the closing one); slashes escaped as `\/` unless told otherwise. The caller
+/// blank line and the closing one); slashes as they are, or escaped as `\/` (as the encoder
+/// does without `.withoutEscapingSlashes`) when asked. The caller
 /// lists members in the order the encoder's `.sortedKeys` would and leaves out nil optionals,
 /// as synthesized `Encodable` conformances do.
 public struct JSONObjectWriter {
@@ -174,7 +175,8 @@ public struct JSONObjectWriter {
 
     /// Whole numbers of moderate size as Foundation writes them (no fraction); any other
     /// number through Foundation itself, whose shortest-digits and exponent rules these bytes
-    /// must match.
+    /// must match. Not a number and the infinities, which JSON cannot hold and Foundation
+    /// refuses, are written as null.
     public mutating func member(_ key: String, _ value: Double?) {
         guard let value else { return }
         self.key(key)
