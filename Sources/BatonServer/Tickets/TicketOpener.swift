@@ -106,7 +106,7 @@ public struct AgreementCache: Sendable {
 
     /// Forgets the cached set (after applying agreements): the next caller reads afresh.
     public func invalidate() async {
-        await set.invalidate()
+        set.invalidate()
     }
 
     /// The queues a principal works: a vendor its agreements' queues; agents and admins the
