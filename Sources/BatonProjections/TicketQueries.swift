@@ -194,7 +194,9 @@ public struct TicketQueries: Sendable {
                 WITH unleased AS (
                     SELECT \(unescaped: TicketSummary.columns) FROM rm_tickets
                     WHERE queue = \(queue) AND status = 'queued' AND lease_holder IS NULL
-                    ORDER BY next_due_at NULLS LAST, priority, opened_at
+                    -- The key of rm_tickets_lease_order, which only that index gives (see
+                    -- schema/0017): next_due_at NULLS LAST, priority, opened_at.
+                    ORDER BY (next_due_at IS NULL), next_due_at, priority, opened_at
                     LIMIT \(unescaped: String(limit))
                     FOR UPDATE SKIP LOCKED
                 ), expired AS (

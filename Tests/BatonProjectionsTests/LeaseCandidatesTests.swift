@@ -1,0 +1,60 @@
+import BatonProjections
+import Foundation
+import Postgres
+import TestSupport
+import Testing
+
+@Suite("Lease candidates")
+struct LeaseCandidatesTests {
+    @Test("candidates come from the lease index, in urgency order, past leased tickets, even when statistics predate the leases")
+    func fromTheLeaseIndex() async throws {
+        try await TestDatabase.withFresh(maximumConnections: 2) { db async throws in
+            // Statistics from a year of closed tickets in another queue (as after a rebuild);
+            // then 20,000 queued tickets arrive, due a minute apart (every tenth with no due
+            // instant), and the 5,000 most urgent are leased.
+            try await db.client.execute("""
+                INSERT INTO rm_tickets (ticket_id, number, status, priority, category, subject, requester, source, queue,
+                                        opened_at, version, updated_at, last_position)
+                SELECT gen_random_uuid(), 100000 + n, 'closed', 'P3', 'help-desk', 's', 'r', 'portal', 'northwind-l1',
+                       now() - interval '1 year', 8, now(), n
+                FROM generate_series(1, 60000) AS n
+                """)
+            try await db.client.execute("ANALYZE rm_tickets")
+            try await db.client.execute("""
+                INSERT INTO rm_tickets (ticket_id, number, status, priority, category, subject, requester, source, queue,
+                                        opened_at, next_due_at, version, updated_at, last_position)
+                SELECT gen_random_uuid(), n, 'queued', 'P3', 'help-desk', 's', 'r', 'portal', 'civicsoft-apps',
+                       now(), CASE WHEN n % 10 = 0 THEN NULL ELSE now() + n * interval '1 minute' END, 2, now(), n
+                FROM generate_series(1, 20000) AS n
+                """)
+            try await db.client.execute("""
+                UPDATE rm_tickets SET lease_holder = 'vendor:civicsoft', lease_expires_at = now() + interval '30 minutes'
+                WHERE number IN (SELECT number FROM rm_tickets WHERE next_due_at IS NOT NULL ORDER BY next_due_at LIMIT 5000)
+                """)
+            let indexScans = {
+                try await db.client.query("""
+                    SELECT indexrelname, idx_scan FROM pg_stat_user_indexes
+                    WHERE indexrelname IN ('rm_tickets_lease_order', 'rm_tickets_work_order')
+                    """).reduce(into: [String: Int64]()) { $0[try $1.decode(String.self, at: 0)] = try $1.decode(Int64.self, at: 1) }
+            }
+            let before = try await indexScans()
+            let queries = TicketQueries(client: db.client)
+            for generic in [false, true] {
+                let numbers = try await db.client.withTransaction(genericPlans: generic) { connection in
+                    let candidates = try await queries.leaseCandidates(queues: ["civicsoft-apps"], limit: 5, now: Date(), on: connection)
+                    _ = try await connection.query("SELECT pg_stat_force_next_flush()")
+                    return candidates.map(\.number)
+                }
+                // Due first (numbers 5,001 onwards, passing the tenths that have no due instant).
+                #expect(numbers == ["T-5556", "T-5557", "T-5558", "T-5559", "T-5561"])
+            }
+            var after = try await indexScans()
+            for _ in 0..<50 where after == before {
+                try await Task.sleep(for: .milliseconds(100))
+                after = try await indexScans()
+            }
+            #expect(after["rm_tickets_lease_order", default: 0] - before["rm_tickets_lease_order", default: 0] == 2)
+            #expect(after["rm_tickets_work_order"] == before["rm_tickets_work_order"])
+        }
+    }
+}
