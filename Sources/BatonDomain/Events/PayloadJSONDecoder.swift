@@ -839,7 +839,7 @@ public enum ISO8601Instant {
 
     /// `YYYY-MM-DDTHH:MM:SS.mmmZ`, in UTC, as Foundation's ISO 8601 style with fractional
     /// seconds writes it (the milliseconds truncated, not rounded). Written here for the
-    /// years 1600 to 9999; any other instant goes to Foundation (which counts days before
+    /// years 1601 to 9998; any other instant goes to Foundation (which counts days before
     /// the Gregorian reform by the Julian calendar).
     public static func format(_ date: Date) -> String {
         // From the interval Date keeps (since 2001), as Foundation's style computes it.

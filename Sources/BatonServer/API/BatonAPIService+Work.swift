@@ -278,7 +278,7 @@ extension BatonAPIService {
                 throw APIProblem(status: 422, code: "invalid-agreements", title: "The agreements document has problems", detail: "\(error)")
             }
             let changes = try await AgreementCatalog(store: tickets.store).apply(set, actor: actor.rawValue, at: now())
-            await agreements.invalidate()
+            agreements.invalidate()
             return .ok(.init(body: .json(.init(changes: changes.map {
                 .init(agreementId: $0.agreementId, action: .init(rawValue: $0.action.rawValue) ?? .unchanged, versions: $0.versions)
             }))))

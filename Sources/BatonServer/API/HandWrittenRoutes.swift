@@ -20,16 +20,16 @@ struct HandWrittenRoutes: Sendable {
         server = UniversalServer(handler: api, configuration: configuration)
     }
 
-    /// The routes served here, as the generated server registers them.
-    static let routes: Set<String> = ["POST /v1/tickets", "POST /v1/leases"]
+    /// The routes served here (`METHOD /path`, as the generated server registers them).
+    var routes: Set<String> { Set(handlers.keys) }
 
     /// The handler for a route served here, nil for the generated server's.
     func handler(method: HTTPRequest.Method, path: String) -> Handler? {
-        switch (method, path) {
-        case (.post, "/v1/tickets"): openTicket
-        case (.post, "/v1/leases"): leaseTickets
-        default: nil
-        }
+        handlers["\(method.rawValue) \(path)"]
+    }
+
+    private var handlers: [String: Handler] {
+        ["POST /v1/tickets": openTicket, "POST /v1/leases": leaseTickets]
     }
 
     private var openTicket: Handler {
@@ -159,7 +159,7 @@ final class BatonServerTransport: ServerTransport {
 
     /// Throws unless every hand-written route replaced a generated one.
     func requireEveryRouteReplaced() throws {
-        let unused = HandWrittenRoutes.routes.subtracting(replaced)
+        let unused = routes.routes.subtracting(replaced)
         guard unused.isEmpty else {
             throw HandWrittenRouteUnused(routes: unused.sorted())
         }

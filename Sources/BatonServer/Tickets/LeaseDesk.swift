@@ -172,7 +172,7 @@ final class LeaseDesk: Sendable {
             let stream = TicketStore.streamName(candidate.ticketId)
             do {
                 guard let events = recorded[stream], let version = events.last?.streamVersion,
-                      let state = TicketDecider.fold(try events.map(TicketEvents.decodeForFolding)),
+                      let state = TicketDecider.fold(try events.map(TicketStore.decodeForFolding)),
                       state.lease?.isActive(at: instant) != true
                 else { continue }
                 let length: TimeInterval

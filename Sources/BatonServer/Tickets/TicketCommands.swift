@@ -1,5 +1,4 @@
 import BatonDomain
-import BatonProjections
 import EventStore
 import Foundation
 
@@ -73,7 +72,7 @@ public struct TicketCommands: Sendable {
             attempt += 1
             let recorded = try await tickets.store.readStream(stream)
             // The state decides; routing traces (most of a routed event's bytes) never enter it.
-            let history = try recorded.map(TicketEvents.decodeForFolding)
+            let history = try recorded.map(TicketStore.decodeForFolding)
             guard let state = TicketDecider.fold(history), let version = recorded.last?.streamVersion else {
                 throw TicketNotFound(ticketId: ticketId)
             }

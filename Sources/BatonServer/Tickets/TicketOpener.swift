@@ -105,7 +105,7 @@ public struct AgreementCache: Sendable {
     }
 
     /// Forgets the cached set (after applying agreements): the next caller reads afresh.
-    public func invalidate() async {
+    public func invalidate() {
         set.invalidate()
     }
 

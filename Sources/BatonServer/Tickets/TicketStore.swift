@@ -137,6 +137,11 @@ public struct TicketStore: Sendable {
     public static func decode(_ recorded: RecordedEvent) throws -> Stamped<TicketEvent> {
         try TicketEvents.decode(recorded)
     }
+
+    /// The domain's form of a stored event, for folding into a state: routing traces left out.
+    public static func decodeForFolding(_ recorded: RecordedEvent) throws -> Stamped<TicketEvent> {
+        try TicketEvents.decodeForFolding(recorded)
+    }
 }
 
 /// Ticket numbers taken from the sequence a block at a time: one query per block instead of
