@@ -62,6 +62,12 @@ struct BatondProcessTests {
                 // Leave a trace in the database to find in round 2.
                 let client = PostgresClient(configuration: .init(connectionString: EmbeddedPostgres(configuration: .init(dataDirectory: URL(fileURLWithPath: dataDir))).connectionString))
                 try await client.execute("INSERT INTO event_checkpoints (name, position) VALUES ('round-one', 1)")
+                // The cluster runs with the settings for a log that is written all the time.
+                let settings = try await client.query("""
+                    SELECT name, setting FROM pg_settings
+                    WHERE name IN ('max_wal_size', 'wal_init_zero', 'backend_flush_after') ORDER BY name
+                    """).map { "\(try $0.decode(String.self, at: 0))=\(try $0.decode(String.self, at: 1))" }
+                #expect(settings == ["backend_flush_after=64", "max_wal_size=4096", "wal_init_zero=off"])
                 await client.shutdown()
             }
             server.signal(SIGTERM)
