@@ -92,6 +92,12 @@ public struct ProjectionRunner: Service {
                         }
                         try await projection.apply(batch, on: connection, suffix: "")
                         try await checkpoints.save(projection.name, from: saved, to: last.position, on: connection)
+                    }
+                    // Announced after the commit, in a transaction of its own that does not
+                    // wait for the disk. PostgreSQL serialises the commits of all notifying
+                    // transactions, WAL flush included, behind one lock: notifying inside the
+                    // batch would put every batch's flush in line with every append's.
+                    try await session.withTransaction(waitForDisk: false) { connection in
                         _ = try await connection.query("SELECT pg_notify(\(Self.notificationChannel), \("\(projection.name):\(last.position)"))")
                     }
                 } catch let conflict as CheckpointConflict {
