@@ -46,7 +46,7 @@ func syntheticYear(admin: PostgresClient, tickets: Int) async throws {
     let start = ContinuousClock.now
     _ = try await measure(workers: 16, total: tickets) { worker, index in
         let n = index * 16 + worker
-        let id = UUID()
+        let id = UUID.timeOrdered()
         let opened = yearStart.addingTimeInterval(Double(n) * (365 * 86_400 / Double(tickets)))
         let priority = Priority.allCases[n % 5]
         let details = TicketDetails(

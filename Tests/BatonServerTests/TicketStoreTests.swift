@@ -31,6 +31,17 @@ struct TicketStoreTests {
         }
     }
 
+    @Test("a ticket without an external reference gets a new time-ordered id; one with a reference always the same id")
+    func newTicketIds() {
+        let first = TicketStore.newTicketId(source: "portal", externalReference: nil)
+        let second = TicketStore.newTicketId(source: "portal", externalReference: nil)
+        #expect(first != second)
+        #expect(first.uuidString.dropFirst(14).first == "7", "\(first)")
+        let referenced = TicketStore.newTicketId(source: "portal", externalReference: "INC0000045")
+        #expect(referenced == TicketStore.ticketId(source: "portal", externalReference: "INC0000045"))
+        #expect(referenced.uuidString.dropFirst(14).first == "5", "\(referenced)")
+    }
+
     @Test("eight racing ingests of one external ticket record it once; the others learn its number")
     func deduplicatesExternalReference() async throws {
         try await TestDatabase.withFresh(maximumConnections: 8) { db async throws in

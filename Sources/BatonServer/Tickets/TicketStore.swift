@@ -81,7 +81,7 @@ public struct TicketStore: Sendable {
 
     /// The id for a new ticket: derived from its external reference when it has one, else new.
     public static func newTicketId(source: String, externalReference: String?) -> UUID {
-        externalReference.map { ticketId(source: source, externalReference: $0) } ?? UUID()
+        externalReference.map { ticketId(source: source, externalReference: $0) } ?? .timeOrdered()
     }
 
     /// Records a new ticket: its first events in one append (sharing the commit with other

@@ -20,7 +20,7 @@ public struct NewEvent: Sendable, Equatable {
     public var causationId: UUID?
 
     public init(
-        id: UUID = UUID(), type: String, schemaVersion: Int = 1, data: [UInt8], occurredAt: Date,
+        id: UUID = .timeOrdered(), type: String, schemaVersion: Int = 1, data: [UInt8], occurredAt: Date,
         actor: String, correlationId: UUID? = nil, causationId: UUID? = nil
     ) {
         self.id = id
@@ -36,7 +36,7 @@ public struct NewEvent: Sendable, Equatable {
     /// An event whose data is `payload` encoded as JSON (keys sorted, so equal payloads
     /// give equal bytes).
     public init<Payload: Encodable>(
-        id: UUID = UUID(), type: String, schemaVersion: Int = 1, payload: Payload, occurredAt: Date,
+        id: UUID = .timeOrdered(), type: String, schemaVersion: Int = 1, payload: Payload, occurredAt: Date,
         actor: String, correlationId: UUID? = nil, causationId: UUID? = nil
     ) throws {
         self.init(
