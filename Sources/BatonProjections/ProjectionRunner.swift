@@ -93,18 +93,23 @@ public struct ProjectionRunner: Service {
                         try await projection.apply(batch, on: connection, suffix: "")
                         try await checkpoints.save(projection.name, from: saved, to: last.position, on: connection)
                     }
-                    // Announced after the commit, in a transaction of its own that does not
-                    // wait for the disk. PostgreSQL serialises the commits of all notifying
-                    // transactions, WAL flush included, behind one lock: notifying inside the
-                    // batch would put every batch's flush in line with every append's.
-                    try await session.withTransaction(waitForDisk: false) { connection in
-                        _ = try await connection.query("SELECT pg_notify(\(Self.notificationChannel), \("\(projection.name):\(last.position)"))")
-                    }
                 } catch let conflict as CheckpointConflict {
                     logger.warning("another runner moved the checkpoint (\(conflict)); stepping down")
                     return
                 }
                 saved = last.position
+                // Announced after the commit, in a transaction of its own that adds no WAL
+                // flush. PostgreSQL serialises the commits of all notifying transactions,
+                // WAL flush included, behind one lock: notifying inside the batch put every
+                // batch's flush in line with every append's. Waiters also poll, so a lost
+                // announcement only delays them; a broken session shows at the next read.
+                do {
+                    try await session.withTransaction(waitForDisk: false) { connection in
+                        _ = try await connection.query("SELECT pg_notify(\(Self.notificationChannel), \("\(projection.name):\(last.position)"))")
+                    }
+                } catch let error where !(error is CancellationError) {
+                    logger.warning("applied up to \(last.position) but could not announce it: \(error)")
+                }
                 // While the log is young its tables and the read models grow fast, faster
                 // than autovacuum refreshes their statistics; a plan made for a table of a
                 // few rows walks a whole queue, or the whole log for each batch (cached
