@@ -7,16 +7,17 @@
 -- use the indexes at all, not fine selectivity:
 --   * a sample of 9,000 rows (default_statistics_target 30, against 100), which is what
 --     makes ANALYZE cost what it does;
---   * only a table that changed more since its last analysis, by anyone, than it had rows
---     then (once autovacuum keeps up, it analyzes after 10% has changed, and these calls
---     were repeating its work).
--- Autovacuum's own analyses, at the full target and of every column, replace these.
+--   * only a table never analyzed, or one in which more changed since its last analysis,
+--     by anyone, than half the rows it had then (the log has doubled when batond calls;
+--     once autovacuum keeps up, it analyzes after 10% has changed, and these calls were
+--     repeating its work).
+-- Autovacuum's own analyses, at the full target, replace these.
 
 CREATE FUNCTION baton_statistics_stale(p_table regclass) RETURNS boolean
 LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
-    -- reltuples is -1 before the first analysis; n_mod_since_analyze is missing before the
-    -- table's first change has been counted.
-    SELECT c.reltuples < 0 OR coalesce(s.n_mod_since_analyze, 0) > c.reltuples
+    -- reltuples alone does not tell: VACUUM and CREATE INDEX set it too.
+    SELECT greatest(s.last_analyze, s.last_autoanalyze) IS NULL OR c.reltuples < 0
+        OR s.n_mod_since_analyze > c.reltuples / 2
     FROM pg_class c LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid
     WHERE c.oid = p_table
 $$;
