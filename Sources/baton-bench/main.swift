@@ -72,7 +72,7 @@ do {
         while remaining > 0 {
             let batch = Array(events.prefix(Int(min(remaining, 1_000)))).map { event -> NewEvent in
                 var copy = event
-                copy.id = UUID()
+                copy.id = .timeOrdered()
                 return copy
             }
             _ = try await store.append(to: "load-\(stream)", expectedVersion: .noStream, events: batch)

@@ -21,6 +21,11 @@ struct TimeOrderedUUIDTests {
         #expect(UUID.timeOrdered(at: instant, using: &same) == id)
         var other = SplitMix64(state: 8)
         #expect(UUID.timeOrdered(at: instant, using: &other) != id)
+        // Instants outside the 48 bits are held at their ends, not wrapped or trapped on.
+        for (date, prefix) in [(Date(timeIntervalSince1970: 3e11), "ffffffff-ffff"), (Date(timeIntervalSince1970: 1e300), "ffffffff-ffff"),
+                               (Date.distantPast, "00000000-0000"), (Date(timeIntervalSince1970: .nan), "00000000-0000")] {
+            #expect(UUID.timeOrdered(at: date, using: &other).uuidString.lowercased().hasPrefix(prefix), "\(date)")
+        }
     }
 
     @Test("ids made a millisecond or more apart sort in time order, as text, as bytes and in PostgreSQL")
