@@ -667,6 +667,41 @@ struct WorkAPITests {
         }
     }
 
+    @Test("text holding U+0000 is refused naming the field, in bodies, import lines, query parameters and paths; nothing is recorded")
+    func nulCharacters() async throws {
+        try await withWorkAPI { client, fixture async throws in
+            let head = try await fixture.db.eventStore.headPosition()
+            func refused(_ response: TestResponse, _ field: String) throws {
+                #expect(response.status == .badRequest, "\(field)")
+                let detail = try json(response.body)["detail"] as? String
+                #expect(detail == "\(field): text without U+0000 (NUL), which PostgreSQL cannot store", "\(field)")
+            }
+            let valid: [String: Any] = ["requester": "a@b.c", "category": "help-desk", "subject": "x"]
+            for field in ["subject", "description", "requester", "site", "source", "externalReference"] {
+                var fields = valid
+                fields[field] = "a\u{0}b"
+                try await client.execute(uri: "/v1/tickets", method: .post, headers: headers(fixture.agent), body: try body(fields)) { try refused($0, field) }
+            }
+            for (uri, field) in [("/v1/reports/breaches?from=2026-01-01T00:00:00Z&vendor=a%00b", "query parameter vendor"), ("/v1/tickets/T-%001000", "path")] {
+                try await client.execute(uri: uri, method: .get, headers: headers(fixture.agent)) { try refused($0, field) }
+            }
+            let admin = try await TokenStore(client: fixture.db.client).create(role: .admin, subject: "root", name: "root", createdBy: "admin:root").token
+            try await client.execute(uri: "/v1/tokens", method: .post, headers: headers(admin), body: try body(["role": "agent", "subject": "bob", "name": "a\u{0}"])) {
+                try refused($0, "name")
+            }
+            #expect(try await fixture.db.eventStore.headPosition() == head)
+
+            var ndjson = headers(fixture.ingest)
+            ndjson[.contentType] = "application/x-ndjson"
+            let lines = #"{"requester":"a@b.c","category":"help-desk","subject":"a\u0000b"}"# + "\n" + #"{"requester":"a@b.c","category":"help-desk","subject":"fine"}"#
+            let results = try await client.execute(uri: "/v1/tickets/import", method: .post, headers: ndjson, body: ByteBuffer(string: lines)) { response throws in
+                try String(buffer: response.body).split(separator: "\n").map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+            }
+            #expect(results.compactMap { $0["status"] as? String } == ["rejected", "accepted"])
+            #expect(results.first?["reason"] as? String == "subject: text without U+0000 (NUL), which PostgreSQL cannot store")
+        }
+    }
+
     @Test("opening: auditors cannot, an ingest token cannot speak for another source, bad fields are named, nothing is recorded")
     func openingRefusals() async throws {
         try await withWorkAPI { client, fixture async throws in

@@ -29,7 +29,7 @@ extension BatonAPIService {
             let principal = try admin()
             guard let role = Principal.Role(rawValue: body.role.rawValue) else { throw APIProblem.invalid("role", "admin, agent, vendor, auditor or ingest") }
             let made = try await TokenStore(client: tickets.store.client).create(
-                role: role, subject: body.subject, name: body.name, createdBy: principal.actor?.rawValue ?? "admin")
+                role: role, subject: body.subject, name: try Self.text(body.name, "name", max: 200), createdBy: principal.actor?.rawValue ?? "admin")
             return .created(.init(body: .json(.init(token: made.token, record: Self.document(made.record)))))
         }
     }

@@ -54,7 +54,7 @@ extension BatonAPIService {
             subcategory: try optionalText(body.subcategory, "subcategory", max: 100),
             impact: body.impact.flatMap { Impact(rawValue: $0.rawValue) } ?? .medium,
             urgency: body.urgency.flatMap { Urgency(rawValue: $0.rawValue) } ?? .medium,
-            subject: try text(body.subject, "subject", max: 500), description: body.description ?? "",
+            subject: try text(body.subject, "subject", max: 500), description: try withoutNul(body.description ?? "", "description"),
             channel: body.channel.flatMap { TicketChannel(rawValue: $0.rawValue) } ?? .api)
     }
 
@@ -66,7 +66,14 @@ extension BatonAPIService {
         guard !trimmed.isEmpty, value.utf8.count <= max || value.count <= max else {
             throw APIProblem.invalid(field, "1 to \(max) characters, not blank")
         }
-        return trimmed
+        return try withoutNul(trimmed, field)
+    }
+
+    /// `value`, unless it holds U+0000, which PostgreSQL's text cannot: the ticket index and
+    /// the read models take these fields as text.
+    static func withoutNul(_ value: String, _ field: String) throws -> String {
+        guard !value.utf8.contains(0) else { throw APIProblem.nulCharacter(field) }
+        return value
     }
 
     static func optionalText(_ value: String?, _ field: String, max: Int) throws -> String? {

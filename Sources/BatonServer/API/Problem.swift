@@ -40,6 +40,11 @@ struct APIProblem: Error, Sendable {
         APIProblem(status: 400, code: "invalid-request", title: "Invalid request", detail: "\(field): \(expected)")
     }
 
+    /// The problem for text that holds U+0000, which PostgreSQL's text cannot store.
+    static func nulCharacter(_ field: String) -> APIProblem {
+        invalid(field, "text without U+0000 (NUL), which PostgreSQL cannot store")
+    }
+
     /// The problem for an error a handler threw; anything unexpected is logged and answered
     /// as a bare 500 that leaks nothing.
     static func from(_ error: any Error, logger: Logger) -> APIProblem {

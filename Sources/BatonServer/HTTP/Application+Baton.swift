@@ -39,6 +39,7 @@ public func buildApplication(
     let tokenCache = TokenCache(tokens: TokenStore(client: client), logger: logger)
     router.add(middleware: AuthenticationMiddleware(tokens: tokenCache))
     router.add(middleware: AcceptMiddleware())
+    router.add(middleware: NulCharacterMiddleware())
     router.add(middleware: RequestDecodingMiddleware())
     router.get("/healthz") { _, _ in
         "ok\n"
