@@ -25,6 +25,15 @@ done
 token="$(awk '/^  admin admin/ {print $NF}' "$work/batond.log")"
 [ -n "$token" ] || { echo "batond did not start:"; cat "$work/batond.log"; exit 1; }
 
+# The id of the admin token in use (its hint is the secret's first characters), which the
+# hooks keep the fuzzer from revoking; and the NDJSON bodies for the import.
+own_token_id="$(curl -sf -H "Authorization: Bearer $token" "http://127.0.0.1:$port/v1/tokens" | python3 -c '
+import json, sys
+token = sys.argv[1]
+print(next((t["id"] for t in json.load(sys.stdin)["tokens"] if t["role"] == "admin" and not t.get("revokedAt") and token.startswith(t["hint"])), ""))
+' "$token")"
+export BATON_FUZZ_OWN_TOKEN_ID="$own_token_id" SCHEMATHESIS_HOOKS=fuzz_hooks PYTHONPATH="$PWD/scripts${PYTHONPATH:+:$PYTHONPATH}"
+
 schemathesis run "http://127.0.0.1:$port/openapi.yaml" \
     --header "Authorization: Bearer $token" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
