@@ -2,8 +2,8 @@
 
 POST /v1/tickets/import takes NDJSON, which schemathesis cannot write on its own. Its
 bodies are drawn here: up to 20 lines, each an OpenTicketRequest as openapi.yaml describes
-it, a JSON value of another shape, or arbitrary text, so that one body mixes accepted,
-duplicate and rejected lines.
+it, a JSON value of another shape, or arbitrary text (not always UTF-8), so that one body
+mixes accepted, duplicate and rejected lines.
 """
 import json
 import os
@@ -44,7 +44,8 @@ line = st.one_of(
     other_json.map(json.dumps),
     st.text(alphabet=st.characters(blacklist_characters="\n\r"), max_size=200),
 )
-body = st.lists(line, max_size=20).map(lambda lines: "".join(l + "\n" for l in lines).encode())
+# Lone surrogates in the text lines go out as they are, as bytes that are not UTF-8.
+body = st.lists(line, max_size=20).map(lambda lines: "".join(l + "\n" for l in lines).encode("utf-8", "surrogatepass"))
 
 schemathesis.openapi.media_type("application/x-ndjson", body)
 
