@@ -38,8 +38,8 @@ struct YAMLReader {
         }
         var out: [String: YAMLReader] = [:]
         for (k, v) in m {
-            guard let key = k.string else {
-                log.add(path, "keys must be plain text", k)
+            guard let key = k.string, !key.utf8.contains(0) else {
+                log.add(path, "keys must be plain text, without U+0000 (NUL)", k)
                 continue
             }
             if let allowed, !allowed.contains(key) {
@@ -70,10 +70,17 @@ struct YAMLReader {
     }
 
     /// The scalar's text as written (no YAML type guessing: `08:00` stays `08:00`).
+    ///
+    /// Text holding U+0000 is refused: PostgreSQL's text cannot store it, and a queue or
+    /// vendor named with one would stop the read models at the first ticket routed there.
     func text() -> String? {
         guard let node else { return nil }
         guard case .scalar(let s) = node else {
             problem("must be a single value")
+            return nil
+        }
+        guard !s.string.utf8.contains(0) else {
+            problem("must not hold U+0000 (NUL), which PostgreSQL cannot store")
             return nil
         }
         return s.string

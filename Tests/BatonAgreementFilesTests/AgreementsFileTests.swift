@@ -89,6 +89,26 @@ struct AgreementsFileTests {
         }
     }
 
+    @Test("Text holding U+0000 is refused wherever it is, with its path: the read models could not store it")
+    func refusesNul() throws {
+        let example = try String(contentsOf: packageRoot.appending(path: "deploy/examples/agreements.yaml"), encoding: .utf8)
+        _ = try AgreementsFile.parse(example)
+        for (from, to, path) in [
+            ("queues: [civicsoft-apps]", #"queues: ["civic\0soft"]"#, "agreements[4].queues[0]"),
+            ("vendor: civicsoft", #"vendor: "civic\0soft""#, "agreements[4].vendor"),
+            ("precedence: 20", #""prece\0dence": 20"#, "agreements[4]"),  // in every agreement with precedence 20
+        ] {
+            let broken = example.replacingOccurrences(of: from, with: to)
+            #expect(broken != example, "\(from) is not in the example")
+            #expect {
+                try AgreementsFile.parse(broken)
+            } throws: { error in
+                guard let problems = (error as? AgreementsFileError)?.problems.map(\.description) else { return false }
+                return problems.contains { $0.hasPrefix(path + ":") && $0.contains("U+0000") }
+            }
+        }
+    }
+
     @Test("Domain rules are checked after the file reads cleanly")
     func domainRules() {
         let yaml = """
