@@ -98,7 +98,9 @@ struct ClientTests {
 
     @Test("an exhausted pool makes callers wait, then times out with a clear error")
     func poolExhaustion() async throws {
-        try await TestDatabase.withFresh(migrated: false, maximumConnections: 2, leaseTimeout: .milliseconds(300)) { db async throws in
+        // Long enough that the waiter below is served within it even while the whole suite
+        // loads both cores: at 300 ms the released connections came back too late once.
+        try await TestDatabase.withFresh(migrated: false, maximumConnections: 2, leaseTimeout: .seconds(2)) { db async throws in
             let (release, releaser) = AsyncStream.makeStream(of: Void.self)
             let (held, holder) = AsyncStream.makeStream(of: Void.self)
             try await withThrowingTaskGroup(of: Void.self) { group in
