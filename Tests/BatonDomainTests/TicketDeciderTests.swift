@@ -37,6 +37,36 @@ struct TicketDeciderTests {
         }
     }
 
+    @Test("Text holding U+0000 is refused in every command that carries text, naming the field; nothing is decided")
+    func refusesNulInText() {
+        let nul = "a\u{0}b"
+        var withNul = details()
+        withNul.description = nul
+        var fresh = Stream()
+        #expect { try fresh.run(.open(OpenTicket(ticketId: ticketId, number: "T-1", details: withNul)), at: t0) } throws: { e in
+            (e as? TicketError)?.code == .invalidCommand && (e as? TicketError)?.message == "description must not hold U+0000 (NUL)"
+        }
+        #expect(fresh.state == nil)
+        var elsewhere = serviceDeskQueue
+        elsewhere.queue = nul
+        let commands: [(TicketCommand, String)] = [
+            (.comment(nul, visibility: .internal), "body"), (.escalate(reason: nul), "reason"), (.cancel(reason: nul), "reason"),
+            (.changePriority(.p1, reason: nul), "reason"), (.hold(.awaitingCustomer, note: nul), "note"),
+            (.reassign(serviceDeskQueue, reason: nul), "reason"), (.reassign(elsewhere, reason: "moved"), "queue"),
+        ]
+        for (command, field) in commands {
+            var s = Stream.queued()
+            let before = s.events.count
+            #expect { try s.run(command, at: t0.addingTimeInterval(60)) } throws: { e in
+                (e as? TicketError)?.message == "\(field) must not hold U+0000 (NUL)"
+            }
+            #expect(s.events.count == before)
+        }
+        // The same text without the NUL is decided as usual.
+        var s = Stream.queued()
+        #expect(throws: Never.self) { try s.run(.comment("a b", visibility: .internal), at: t0.addingTimeInterval(60)) }
+    }
+
     @Test("A command on a stream that was never opened says only open is allowed")
     func notOpened() {
         var s = Stream()

@@ -119,3 +119,28 @@ public enum TicketCommand: Sendable, Hashable {
         }
     }
 }
+
+extension TicketCommand {
+    /// The text the command carries from whoever gave it, by field name: what becomes free
+    /// text in its events.
+    var texts: [(field: String, value: String)] {
+        func assignment(_ a: QueueAssignment) -> [(field: String, value: String)] {
+            [("queue", a.queue)] + [("agreementId", a.agreementId), ("vendorId", a.vendorId)].compactMap { f, v in v.map { (f, $0) } }
+        }
+        switch self {
+        case .open(let o):
+            let d = o.details
+            return [("number", o.number), ("source", d.source), ("requester", d.requester), ("subject", d.subject), ("description", d.description)]
+                + [("externalReference", d.externalReference), ("site", d.site), ("department", d.department), ("subcategory", d.subcategory)]
+                    .compactMap { f, v in v.map { (f, $0) } }
+        case .route(let decision, _): return assignment(decision.assignment) + [("placementReason", decision.placementReason ?? "")]
+        case .reject(let reason), .escalate(let reason), .reopen(let reason), .cancel(let reason): return [("reason", reason)]
+        case .comment(let text, _): return [("body", text)]
+        case .hold(_, _, let note): return note.map { [("note", $0)] } ?? []
+        case .changePriority(_, let reason): return reason.map { [("reason", $0)] } ?? []
+        case .reassign(let to, let reason): return assignment(to) + [("reason", reason)]
+        case .resolve(let code, let note): return [("code", code), ("note", note)]
+        default: return []
+        }
+    }
+}

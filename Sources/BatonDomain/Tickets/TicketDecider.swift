@@ -52,6 +52,11 @@ public struct TicketDecider: Sendable {
             }
             throw fail(.invalidTransition, message)
         }
+        // PostgreSQL's text, and its JSON operators, cannot hold U+0000: an event with one
+        // would be stored (as `\u0000` in its JSON) and fail every query that reads it as text.
+        if let field = command.texts.first(where: { $0.value.utf8.contains(0) })?.field {
+            throw fail(.invalidCommand, "\(field) must not hold U+0000 (NUL)")
+        }
         func stamp(_ e: TicketEvent) -> [Stamped<TicketEvent>] { [Stamped(e, at: now, by: actor)] }
 
         guard let ticket = state else {
