@@ -27,11 +27,12 @@ token="$(awk '/^  admin admin/ {print $NF}' "$work/batond.log")"
 
 # The id of the admin token in use (its hint is the secret's first characters), which the
 # hooks keep the fuzzer from revoking; and the NDJSON bodies for the import.
-own_token_id="$(curl -sf -H "Authorization: Bearer $token" "http://127.0.0.1:$port/v1/tokens" | python3 -c '
+own_token_id="$(curl -sSf -H "Authorization: Bearer $token" "http://127.0.0.1:$port/v1/tokens" | python3 -c '
 import json, sys
 token = sys.argv[1]
 print(next((t["id"] for t in json.load(sys.stdin)["tokens"] if t["role"] == "admin" and not t.get("revokedAt") and token.startswith(t["hint"])), ""))
 ' "$token")"
+[ -n "$own_token_id" ] || { echo "could not find the admin token's id through GET /v1/tokens"; exit 1; }
 export BATON_FUZZ_OWN_TOKEN_ID="$own_token_id" SCHEMATHESIS_HOOKS=fuzz_hooks PYTHONPATH="$PWD/scripts${PYTHONPATH:+:$PYTHONPATH}"
 
 schemathesis run "http://127.0.0.1:$port/openapi.yaml" \
