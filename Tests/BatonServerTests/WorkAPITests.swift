@@ -316,9 +316,15 @@ struct WorkAPITests {
                 }
             }
             #expect(vendors.contains("northwind"))
-            try await client.execute(uri: "/v1/tickets?cursor=not-a-cursor", method: .get, headers: headers(fixture.agent)) { response throws in
-                #expect(response.status == .badRequest)
-                #expect((try json(response.body)["detail"] as? String)?.hasPrefix("cursor") == true)
+            // Not one this server handed out: garbage, and a well-formed cursor whose priority
+            // is text no ticket has (a NUL once reached PostgreSQL and failed there).
+            let forged = Data(#"{"due":0,"priority":"P\u0000","opened":0,"number":1}"#.utf8).base64EncodedString()
+                .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            for cursor in ["not-a-cursor", forged] {
+                try await client.execute(uri: "/v1/tickets?cursor=\(cursor)", method: .get, headers: headers(fixture.agent)) { response throws in
+                    #expect(response.status == .badRequest, "\(cursor)")
+                    #expect((try json(response.body)["detail"] as? String)?.hasPrefix("cursor") == true)
+                }
             }
         }
     }
