@@ -8,6 +8,7 @@ struct RefreshingTests {
     /// Counts reads; each read returns its own number, after waiting for `release` when held.
     final class Source: Sendable {
         let reads = Mutex(0)
+        let done = Mutex(0)
         let held = Mutex<[CheckedContinuation<Void, Never>]?>(nil)
 
         func read() async -> Int {
@@ -20,11 +21,13 @@ struct RefreshingTests {
                 }
                 if !wait { continuation.resume() }
             }
+            done.withLock { $0 += 1 }
             return number
         }
         func hold() { held.withLock { $0 = [] } }
         func release() { for c in held.withLock({ w -> [CheckedContinuation<Void, Never>] in defer { w = nil }; return w ?? [] }) { c.resume() } }
         var count: Int { reads.withLock { $0 } }
+        var finished: Int { done.withLock { $0 } }
     }
 
     @Test("fifty callers racing for the first value share one read", .timeLimit(.minutes(1)))
@@ -59,6 +62,10 @@ struct RefreshingTests {
         #expect(source.count == 2)
         source.release()
         while try await value.current(at: Date()) == 1 { await Task.yield() }
+        // The call that saw the new value found it stale (a lifetime of zero) and started a
+        // third read in the background: let it finish, or the hold below could catch it
+        // instead of the read after invalidate().
+        while source.count < 3 || source.finished < source.count { await Task.yield() }
 
         value.invalidate()
         source.hold()
