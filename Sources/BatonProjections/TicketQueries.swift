@@ -131,7 +131,7 @@ public struct TicketQueries: Sendable {
         init?(_ text: String) {
             let base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
             guard let data = Data(base64Encoded: base64), let cursor = try? JSONDecoder().decode(Cursor.self, from: data),
-                  ["P1", "P2", "P3", "P4", "P5"].contains(cursor.priority)  // never any other text, a NUL say, into a query
+                  Priority(rawValue: cursor.priority) != nil  // never any other text, a NUL say, into a query
             else { return nil }
             self = cursor
         }
