@@ -29,8 +29,6 @@ public enum AgreementLog {
     }
 
     /// The policy recorded last and every agreement version, in one read of their streams.
-    /// (`position + 0`: the bound filters the few agreement events; as an index condition it
-    /// had PostgreSQL read the positions of nearly the whole log.)
     private static func read(upTo position: Int64, on connection: PostgresConnection) async throws -> (policy: ServicePolicySet?, agreements: [Agreement]) {
         var fold = Fold()
         for event in try await recorded(upTo: position, on: connection) { try fold.add(event) }
@@ -48,13 +46,20 @@ public enum AgreementLog {
         return AgreementTimeline(entries: entries)
     }
 
+    /// The policy's and the agreements' events up to `position`, in log order. The WHERE
+    /// clause is the predicate of the index `events_agreement_log` (schema/0019), written out
+    /// with constants so that PostgreSQL can prove the index applies; with a bound stream
+    /// name it would read the whole log.
     private static func recorded(upTo position: Int64, on connection: PostgresConnection) async throws -> [RecordedEvent] {
         try await connection.query("""
             SELECT \(unescaped: RecordedEvent.columns) FROM events
-            WHERE (stream = \(policyStream) OR stream LIKE 'agreement-%') AND position + 0 <= \(position)
+            WHERE (\(unescaped: indexedStreams)) AND position <= \(position)
             ORDER BY position
             """).map(RecordedEvent.init(row:))
     }
+
+    /// The predicate of `events_agreement_log`, word for word.
+    static let indexedStreams = "stream = '\(policyStream)' OR stream LIKE '\(agreementStreamPrefix)%'"
 
     /// The policy and agreement versions recorded by the events added so far, in log order.
     private struct Fold {

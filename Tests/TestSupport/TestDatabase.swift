@@ -20,14 +20,16 @@ public enum TestDatabase {
     }
 
     /// Creates a database, migrated to Baton's schema unless `migrated` is false, runs `body`
-    /// with a client for it, and shuts the client down afterwards.
+    /// with a client for it, and shuts the client down afterwards. The database has the
+    /// server's default locale (C on the embedded cluster), or `locale` (as `C.UTF-8`).
     public static func withFresh<Result>(
-        migrated: Bool = true, maximumConnections: Int = 4, leaseTimeout: Duration = .seconds(60),
+        migrated: Bool = true, maximumConnections: Int = 4, leaseTimeout: Duration = .seconds(60), locale: String? = nil,
         _ body: (Fresh) async throws -> Result
     ) async throws -> Result {
         let server = try await TestServer.shared()
         let name = "baton_test_\(UUID().uuidString.prefix(8).lowercased())_\(counter.add(1, ordering: .relaxed).newValue)"
-        try await server.admin.execute("CREATE DATABASE \(unescaped: name)")
+        let options = locale.map { " TEMPLATE template0 LOCALE '\($0)'" } ?? ""
+        try await server.admin.execute("CREATE DATABASE \(unescaped: name)\(unescaped: options)")
         let client = PostgresClient(configuration: .init(
             connectionString: server.connectionString, database: name,
             maximumConnections: maximumConnections, leaseTimeout: leaseTimeout))
