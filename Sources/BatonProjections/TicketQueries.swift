@@ -299,7 +299,8 @@ extension TicketQueries {
     public func markLeased(_ leases: [(ticketId: UUID, holder: String?, until: Date?)], on connection: PostgresConnection) async throws {
         guard !leases.isEmpty else { return }
         _ = try await connection.execute("""
-            UPDATE rm_tickets AS t SET lease_holder = m.holder, lease_expires_at = m.until
+            UPDATE rm_tickets AS t SET lease_holder = m.holder, lease_expires_at = m.until,
+                next_deadline_at = CASE WHEN m.holder IS NULL THEN t.next_deadline_at ELSE LEAST(t.next_deadline_at, m.until) END
             FROM unnest(\(leases.map(\.ticketId))::uuid[], \(leases.map(\.holder))::text[],
                         \(leases.map { $0.until.map(PostgresTimestamp.init) })::timestamptz[]) AS m(ticket_id, holder, until)
             WHERE t.ticket_id = m.ticket_id

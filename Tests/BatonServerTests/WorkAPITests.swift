@@ -201,6 +201,18 @@ struct WorkAPITests {
             try await fixture.settle()
             let granted = try await leaseAtOnce(client, fixture, workers: 12, max: 2)
             #expect(granted.map(\.count) == Array(repeating: 2, count: 12))
+            // Leases run out on a whole second (see LeaseDesk.expiry), as the log keeps them.
+            let expiries = try await fixture.db.client.query("""
+                SELECT lease_expires_at, next_deadline_at, (SELECT data->>'expiresAt' FROM events
+                    WHERE stream = 'ticket-' || t.ticket_id AND type = 'TicketLeased') FROM rm_tickets t WHERE lease_holder IS NOT NULL
+                """)
+            #expect(expiries.count == 24)
+            for row in expiries {
+                let marked = try row.decode(Date.self, at: 0)
+                #expect(marked.timeIntervalSince1970 == marked.timeIntervalSince1970.rounded())
+                #expect(try #require(try row.decode(Date?.self, at: 1)) <= marked, "the watcher's next deadline comes by the lease's end")
+                #expect(try ISO8601Instant.parse(#require(try row.decode(String?.self, at: 2))) == marked)
+            }
             #expect(Set(granted.joined()).count == 24)
             #expect(Set(granted.joined()).isSubset(of: urgent))
             try await fixture.settle()

@@ -179,7 +179,7 @@ final class LeaseDesk: Sendable {
                 if let seconds = requests[request].seconds { length = TimeInterval(seconds) } else { length = try await agreements.leaseLength(queue: candidate.queue) }
                 // Refused when accepted or moved since the read model saw it.
                 guard let decided = try? commands.decider.decide(
-                          .lease(until: instant.addingTimeInterval(length)), state: state, by: requests[request].actor, at: instant),
+                          .lease(until: Self.expiry(instant, plus: length)), state: state, by: requests[request].actor, at: instant),
                       !decided.isEmpty, let ticket = decided.reduce(state, { TicketDecider.evolve($0, $1) })
                 else { continue }
                 decisions.append((request, ticket, candidate, EventStore.Append(
@@ -210,6 +210,17 @@ final class LeaseDesk: Sendable {
         }
         try await queries.markLeased(unmarked, on: connection)
         return granted
+    }
+}
+
+extension LeaseDesk {
+    /// When a lease taken at `instant` for `length` runs out: on the next whole second, so
+    /// that the instant the log keeps (milliseconds, in text) reads back as the very instant
+    /// the lease path marked the row with. The projection's rewrite of the row then changes
+    /// no indexed column, and PostgreSQL makes it in place (a HOT update), not with a new
+    /// entry in each of the table's indexes.
+    static func expiry(_ instant: Date, plus length: TimeInterval) -> Date {
+        Date(timeIntervalSinceReferenceDate: (instant.timeIntervalSinceReferenceDate + length).rounded(.up))
     }
 }
 
