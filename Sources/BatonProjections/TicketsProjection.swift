@@ -140,8 +140,13 @@ public final class TicketsProjection: Projection {
         for f in folded {
             // Only tickets seen by an earlier batch have rows to replace: a stream that starts
             // in this batch has none yet (most of them, when catching up or rebuilding).
-            if seenBefore.contains(f.stream) { batch.updated.append(f) } else { batch.rows.append(f) }
-            for clock in f.clocks { batch.clocks.append(clock, ticket: f.ticket) }
+            if seenBefore.contains(f.stream) {
+                batch.updated.append(f)
+                for clock in f.clocks { batch.updatedClocks.append(clock, ticket: f.ticket) }
+            } else {
+                batch.rows.append(f)
+                for clock in f.clocks { batch.clocks.append(clock, ticket: f.ticket) }
+            }
         }
         return batch
     }
@@ -158,7 +163,11 @@ private struct TicketBatch: PreparedBatch {
     /// Tickets an earlier batch wrote rows for: upserted, so that a lease request holding
     /// such a row waits for the new version rather than losing it.
     var updated = TicketRows()
+    /// The clocks of the tickets in `rows`: copied in.
     var clocks = ClockRows()
+    /// The clocks of the tickets in `updated`: upserted, and those of their clocks that are
+    /// not among them deleted.
+    var updatedClocks = ClockRows()
 
     /// The tickets an earlier batch wrote rows for.
     var replaced: [UUID] { updated.ticketId }
@@ -203,16 +212,28 @@ private struct TicketBatch: PreparedBatch {
     private func writeClocks(on connection: PostgresConnection, suffix: String) async throws {
         guard !rows.ticketId.isEmpty || !updated.ticketId.isEmpty else { return }
         var compliance = ComplianceChanges()
+        let table = "rm_sla_clocks\(suffix)"
         if !replaced.isEmpty {
+            // What the replaced tickets' old clocks counted is subtracted (the SELECT sees the
+            // rows as they were before the statement); the old clocks their new fold no
+            // longer has are deleted (rare: most events keep a ticket's clocks).
             for row in try await connection.query("""
-                WITH gone AS (DELETE FROM \(unescaped: "rm_sla_clocks\(suffix)") WHERE ticket_id = ANY(\(replaced)) RETURNING *)
-                SELECT \(unescaped: EndedClock.columns) FROM gone WHERE status IN ('met', 'breached')
+                WITH gone AS (
+                    DELETE FROM \(unescaped: table)
+                    WHERE ticket_id = ANY(\(replaced))
+                      AND (ticket_id, clock_id) NOT IN (SELECT * FROM unnest(\(updatedClocks.ticketId)::uuid[], \(updatedClocks.clockId)::text[]))
+                )
+                SELECT \(unescaped: EndedClock.columns) FROM \(unescaped: table)
+                WHERE ticket_id = ANY(\(replaced)) AND status IN ('met', 'breached')
                 """) {
                 compliance.add(try EndedClock(row: row), sign: -1)
             }
         }
-        try await clocks.copy(into: "rm_sla_clocks\(suffix)", on: connection)
-        for index in clocks.ticketId.indices { compliance.add(clocks.endedClock(at: index)) }
+        try await updatedClocks.upsert(into: table, on: connection)
+        try await clocks.copy(into: table, on: connection)
+        for rows in [clocks, updatedClocks] {
+            for index in rows.ticketId.indices { compliance.add(rows.endedClock(at: index)) }
+        }
         try await compliance.write(into: "rm_compliance\(suffix)", on: connection)
     }
 }
@@ -429,7 +450,30 @@ private struct ClockRows: Sendable {
         "elapsed_seconds", "target_seconds",
     ]
 
-    /// Inserts the rows with one binary COPY.
+    /// Inserts the rows, or updates those already there, by (ticket, clock). A row whose
+    /// values are all unchanged (a stopped clock, say) is left alone, and one whose indexed
+    /// columns are unchanged (a running clock's elapsed time) is updated in place (HOT):
+    /// most events change little of a ticket's clocks, and rewriting them all had PostgreSQL
+    /// delete and insert every row, with its index entries.
+    func upsert(into table: String, on connection: PostgresConnection) async throws {
+        guard !ticketId.isEmpty else { return }
+        let updated = Self.columns.dropFirst(2)
+        _ = try await connection.execute("""
+            INSERT INTO \(unescaped: table) AS c (\(unescaped: Self.columns.joined(separator: ", ")))
+            SELECT * FROM unnest(
+                \(ticketId)::uuid[], \(clockId)::text[], \(kind)::text[], \(level)::text[], \(agreementId)::text[],
+                \(agreementVersion)::integer[], \(vendorId)::text[], \(queue)::text[], \(priority)::text[], \(category)::text[],
+                \(businessHours)::boolean[], \(startedAt)::timestamptz[], \(dueAt)::timestamptz[], \(stoppedAt)::timestamptz[],
+                \(stopReason)::text[], \(status)::text[], \(pausedSeconds)::double precision[], \(elapsedSeconds)::double precision[],
+                \(targetSeconds)::double precision[])
+            ON CONFLICT (ticket_id, clock_id) DO UPDATE SET
+                \(unescaped: updated.map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", "))
+            WHERE (\(unescaped: updated.map { "c.\($0)" }.joined(separator: ", ")))
+                IS DISTINCT FROM (\(unescaped: updated.map { "EXCLUDED.\($0)" }.joined(separator: ", ")))
+            """)
+    }
+
+    /// Inserts the rows with one binary COPY; none of them may be there yet.
     func copy(into table: String, on connection: PostgresConnection) async throws {
         guard !ticketId.isEmpty else { return }
         var copy = PostgresCopyRows(columns: Self.columns)

@@ -257,6 +257,61 @@ struct RebuildWhileLiveTests {
     }
 }
 
+@Suite("The tickets projection rewrites a ticket's clocks only where they changed")
+struct ClockRewriteTests {
+    @Test("after a comment, stopped clocks keep their row versions, running ones are updated, and a clock the fold no longer has is deleted")
+    func onlyChangedClocks() async throws {
+        let set = try AgreementsFile.load(contentsOf: exampleAgreements)
+        try await TestDatabase.withFresh(maximumConnections: 8) { db async throws in
+            _ = try await AgreementCatalog(store: db.eventStore).apply(set, actor: "admin:root", at: monday)
+            let live = startLiveProjection(db)
+            defer { live.cancel() }
+            let tickets = TicketStore(store: db.eventStore)
+            let commands = TicketCommands(tickets: tickets)
+            let admin = ProjectionAdmin(store: db.eventStore, projections: [TicketsProjection(store: db.eventStore)])
+            let details = TicketDetails(
+                source: "portal", externalReference: "C-1", requester: "r@riverside.gov", site: "city-hall", department: nil,
+                category: .helpDesk, subcategory: nil, impact: .medium, urgency: .high, subject: "printer", description: "")
+            let id = try await ticketOpener(db, tickets: tickets).open(details, priority: nil, by: .ingest("portal"), at: monday).ticket.id
+            _ = try await commands.execute(.accept, on: id, by: .agent("ada"), at: monday.addingTimeInterval(300))
+            #expect(try await admin.waitUntilApplied(try await db.eventStore.headPosition()))
+
+            // Each clock's status and row version (xmin: the transaction that wrote it).
+            let clocks = {
+                try await db.client.query("SELECT clock_id, status, xmin::text FROM rm_sla_clocks WHERE ticket_id = \(id)")
+                    .reduce(into: [String: (status: String, version: String)]()) {
+                        $0[try $1.decode(String.self, at: 0)] = (try $1.decode(String.self, at: 1), try $1.decode(String.self, at: 2))
+                    }
+            }
+            let accepted = try await clocks()
+            // The first-response clocks stopped at the acceptance; the resolution clocks run.
+            #expect(accepted.values.contains { $0.status == "running" })
+            #expect(accepted.values.contains { $0.status != "running" })
+            // A clock no fold of this ticket gives.
+            try await db.client.execute("""
+                INSERT INTO rm_sla_clocks (ticket_id, clock_id, kind, level, priority, category, business_hours, started_at,
+                                           status, paused_seconds, elapsed_seconds, target_seconds)
+                VALUES (\(id), 'stray/resolution', 'resolution', 'customer', 'P3', 'help-desk', false, \(monday),
+                        'running', 0, 0, 3600)
+                """)
+
+            _ = try await commands.execute(.comment("on it", visibility: .internal), on: id, by: .agent("ada"), at: monday.addingTimeInterval(900))
+            #expect(try await admin.waitUntilApplied(try await db.eventStore.headPosition()))
+            let commented = try await clocks()
+            #expect(Set(commented.keys) == Set(accepted.keys))
+            for (clock, before) in accepted {
+                let after = try #require(commented[clock])
+                #expect(after.status == before.status)
+                if before.status == "running" {
+                    #expect(after.version != before.version, "running \(clock): its elapsed time moved on, so it was written")
+                } else {
+                    #expect(after.version == before.version, "stopped \(clock) was rewritten")
+                }
+            }
+        }
+    }
+}
+
 /// Runs `body`, recording what it throws as an issue of the current test.
 func recordingErrors(_ body: () async throws -> Void, sourceLocation: SourceLocation = #_sourceLocation) async {
     do { try await body() } catch { Issue.record(error, sourceLocation: sourceLocation) }
