@@ -184,6 +184,11 @@ public struct TicketQueries: Sendable {
     /// caller's transaction; rows another transaction holds are skipped, so racing workers
     /// never get the same ticket.
     public func leaseCandidates(queues: [String], limit: Int, now: Date, on connection: PostgresConnection) async throws -> [TicketSummary] {
+        try await connection.withSession { [self] in try leaseCandidates(queues: queues, limit: limit, now: now, in: $0) }
+    }
+
+    /// ``leaseCandidates(queues:limit:now:on:)`` within a ``PostgresSession``.
+    public func leaseCandidates(queues: [String], limit: Int, now: Date, in session: PostgresSession) throws -> [TicketSummary] {
         // Per queue, the unleased tickets from the front of their own index (leased ones are
         // not in it, so a long run of leased tickets at the head of a queue costs nothing),
         // and the tickets whose lease has run out (usually none: the SLA watcher returns
@@ -192,7 +197,7 @@ public struct TicketQueries: Sendable {
         // The limit is written into the statement, not bound: a prepared statement with a
         // bound limit is planned afresh on every run (its generic plan looks costlier).
         for queue in queues {
-            candidates += try await connection.query("""
+            candidates += try session.query("""
                 WITH unleased AS (
                     SELECT \(unescaped: TicketSummary.columns) FROM rm_tickets
                     WHERE queue = \(queue) AND status = 'queued' AND lease_holder IS NULL
@@ -298,7 +303,13 @@ extension TicketQueries {
     /// later writes the same facts from the log.
     public func markLeased(_ leases: [(ticketId: UUID, holder: String?, until: Date?)], on connection: PostgresConnection) async throws {
         guard !leases.isEmpty else { return }
-        _ = try await connection.execute("""
+        try await connection.withSession { [self] in try markLeased(leases, in: $0) }
+    }
+
+    /// ``markLeased(_:on:)`` within a ``PostgresSession``.
+    public func markLeased(_ leases: [(ticketId: UUID, holder: String?, until: Date?)], in session: PostgresSession) throws {
+        guard !leases.isEmpty else { return }
+        try session.execute("""
             UPDATE rm_tickets AS t SET lease_holder = m.holder, lease_expires_at = m.until,
                 next_deadline_at = CASE WHEN m.holder IS NULL THEN t.next_deadline_at ELSE LEAST(t.next_deadline_at, m.until) END
             FROM unnest(\(leases.map(\.ticketId))::uuid[], \(leases.map(\.holder))::text[],

@@ -95,9 +95,21 @@ public final class EventStore: Sendable {
         return try await Self.execute(appends, on: connection)
     }
 
+    /// ``append(_:on:)`` within a ``PostgresSession``: for a transaction that runs its
+    /// statements in one hop to the thread pool.
+    public func append(_ appends: [Append], in session: PostgresSession) throws -> [Result<AppendResult, any Error>] {
+        guard !appends.isEmpty else { return [] }
+        precondition(appends.allSatisfy { !$0.events.isEmpty }, "an append needs at least one event")
+        return try Self.execute(appends, in: session)
+    }
+
     /// Runs several appends in one statement on `connection`; one result per request, in
     /// order. A version conflict fails only its own request.
     static func execute(_ requests: [Append], on connection: PostgresConnection) async throws -> [Result<AppendResult, any Error>] {
+        try await connection.withSession { try execute(requests, in: $0) }
+    }
+
+    static func execute(_ requests: [Append], in session: PostgresSession) throws -> [Result<AppendResult, any Error>] {
         var kinds: [String] = []
         var expected: [Int64] = []
         for request in requests {
@@ -111,7 +123,7 @@ public final class EventStore: Sendable {
         let contentHashes = requests.flatMap { request in
             request.events.map { PostgresBytes(ContentHash.compute(event: $0, stream: request.stream, commandId: request.commandId)) }
         }
-        let rows = try await connection.query("""
+        let rows = try session.query("""
             SELECT append_index, out_position, stream_version, duplicate, conflict, actual FROM event_store_append(
                 \(requests.map(\.stream)), \(kinds), \(expected), \(requests.map(\.commandId)),
                 \(requests.map { Int32($0.events.count) }),
@@ -159,15 +171,24 @@ public final class EventStore: Sendable {
     /// ordered by stream then version: one query for what a batch of events touched.
     public func readStreams(_ streams: [String], upTo position: Int64, on connection: PostgresConnection) async throws -> [RecordedEvent] {
         guard !streams.isEmpty else { return [] }
+        return try await connection.query(Self.readStreamsQuery(streams, upTo: position)).map(RecordedEvent.init(row:))
+    }
+
+    /// ``readStreams(_:upTo:on:)`` within a ``PostgresSession``.
+    public func readStreams(_ streams: [String], upTo position: Int64, in session: PostgresSession) throws -> [RecordedEvent] {
+        guard !streams.isEmpty else { return [] }
+        return try session.query(Self.readStreamsQuery(streams, upTo: position)).map(RecordedEvent.init(row:))
+    }
+
+    static func readStreamsQuery(_ streams: [String], upTo position: Int64) -> PostgresQuery {
         // `position + 0`: the bound is a filter on the few events of these streams, never an
         // index condition. Given the choice, PostgreSQL ANDed a bitmap of every position up
         // to the bound (nearly the whole log) with the streams' bitmap, on every batch.
-        return try await connection.query("""
-            SELECT \(unescaped: RecordedEvent.columns) FROM events
-            WHERE stream = ANY(\(streams)) AND position + 0 <= \(position)
-            ORDER BY stream, stream_version
-            """
-        ).map(RecordedEvent.init(row:))
+        """
+        SELECT \(unescaped: RecordedEvent.columns) FROM events
+        WHERE stream = ANY(\(streams)) AND position + 0 <= \(position)
+        ORDER BY stream, stream_version
+        """
     }
 
     /// The events of each stream after its version `afterVersion`, up to global position

@@ -139,10 +139,21 @@ final class LeaseDesk: Sendable {
 
     private func serve(_ batch: [PendingLease]) async {
         do {
-            // Generic plans: every statement of a grant is a key or array lookup, and the
-            // marks' UPDATE was otherwise planned afresh for each grant.
-            let granted = try await commands.tickets.store.client.withTransaction(genericPlans: true) { connection in
-                try await lease(batch.map(\.request), on: connection)
+            let requests = batch.map(\.request)
+            // The agreements' lease lengths for the queues, read before the grant (cached).
+            var lengths: [String: TimeInterval] = [:]
+            if requests.contains(where: { $0.seconds == nil }) {
+                for queue in requests[0].queues { lengths[queue] = try await agreements.leaseLength(queue: queue) }
+            }
+            // The whole grant, six statements, in one hop to the database's threads: between
+            // hops a grant waited its turn on the cooperative pool behind HTTP requests and
+            // projection batches, holding its row locks, and those waits were most of a
+            // grant's time under load. Generic plans: every statement of a grant is a key or
+            // array lookup, and the marks' UPDATE was otherwise planned afresh for each grant.
+            let granted = try await commands.tickets.store.client.withConnection { [lengths] connection in
+                try await connection.withSession { session in
+                    try session.withTransaction(genericPlans: true) { try self.lease(requests, lengths: lengths, in: $0) }
+                }
             }
             for (pending, tickets) in zip(batch, granted) { pending.answer.complete(.success(tickets)) }
         } catch {
@@ -150,17 +161,18 @@ final class LeaseDesk: Sendable {
         }
     }
 
-    /// One grant for `requests` (all for the same queues), inside the caller's transaction.
-    private func lease(_ requests: [Request], on connection: PostgresConnection) async throws -> [[Ticket]] {
+    /// One grant for `requests` (all for the same queues), inside the caller's transaction;
+    /// `lengths` holds the agreements' lease length for each queue.
+    private func lease(_ requests: [Request], lengths: [String: TimeInterval], in session: PostgresSession) throws -> [[Ticket]] {
         let instant = now()
         var wanted = requests.map(\.max)
-        let candidates = try await queries.leaseCandidates(
-            queues: requests[0].queues, limit: wanted.reduce(0, +) + 2, now: instant, on: connection)
+        let candidates = try queries.leaseCandidates(
+            queues: requests[0].queues, limit: wanted.reduce(0, +) + 2, now: instant, in: session)
         guard !candidates.isEmpty else { return requests.map { _ in [] } }
         let store = commands.tickets.store
         let streams = candidates.map { TicketStore.streamName($0.ticketId) }
         var recorded: [String: [RecordedEvent]] = [:]
-        for event in try await store.readStreams(streams, upTo: .max, on: connection) {
+        for event in try store.readStreams(streams, upTo: .max, in: session) {
             recorded[event.stream, default: []].append(event)
         }
 
@@ -176,7 +188,13 @@ final class LeaseDesk: Sendable {
                       state.lease?.isActive(at: instant) != true
                 else { continue }
                 let length: TimeInterval
-                if let seconds = requests[request].seconds { length = TimeInterval(seconds) } else { length = try await agreements.leaseLength(queue: candidate.queue) }
+                if let seconds = requests[request].seconds {
+                    length = TimeInterval(seconds)
+                } else if let queue = candidate.queue, let known = lengths[queue] {
+                    length = known
+                } else {
+                    length = AgreementCache.defaultLeaseLength
+                }
                 // Refused when accepted or moved since the read model saw it.
                 guard let decided = try? commands.decider.decide(
                           .lease(until: Self.expiry(instant, plus: length)), state: state, by: requests[request].actor, at: instant),
@@ -193,11 +211,11 @@ final class LeaseDesk: Sendable {
         guard !decisions.isEmpty else { return requests.map { _ in [] } }
 
         // Marked first and appended last: the append takes the log's head lock, held to commit.
-        try await queries.markLeased(
-            decisions.map { ($0.ticket.id, $0.ticket.lease?.holder.rawValue, $0.ticket.lease?.expiresAt) }, on: connection)
+        try queries.markLeased(
+            decisions.map { ($0.ticket.id, $0.ticket.lease?.holder.rawValue, $0.ticket.lease?.expiresAt) }, in: session)
         var granted: [[Ticket]] = requests.map { _ in [] }
         var unmarked: [(ticketId: UUID, holder: String?, until: Date?)] = []
-        for (decision, result) in zip(decisions, try await store.append(decisions.map(\.append), on: connection)) {
+        for (decision, result) in zip(decisions, try store.append(decisions.map(\.append), in: session)) {
             switch result {
             case .success:
                 granted[decision.request].append(decision.ticket)
@@ -208,7 +226,7 @@ final class LeaseDesk: Sendable {
                 throw error
             }
         }
-        try await queries.markLeased(unmarked, on: connection)
+        try queries.markLeased(unmarked, in: session)
         return granted
     }
 }

@@ -131,9 +131,12 @@ public struct AgreementCache: Sendable {
     public func leaseLength(queue: String?) async throws -> TimeInterval {
         guard let queue, let set = try await current(),
             let agreement = set.agreements.last(where: { $0.queues.contains(queue) })
-        else { return 900 }
+        else { return Self.defaultLeaseLength }
         return TimeInterval(agreement.leasing.leaseLength.seconds)
     }
+
+    /// The lease length of a queue no agreement names: 15 minutes.
+    static let defaultLeaseLength: TimeInterval = 900
 }
 
 /// The queue load routing reads, counted from the read model at most every two seconds:

@@ -76,7 +76,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// protocol). For migrations and fixed administrative statements only.
     public func executeScript(_ sql: String) async throws {
         _ = try await exclusively {
-            try await Self.runBlocking(on: threadPool) { try self.check(PQexec(self.handle, sql)) }
+            try await Self.runBlocking(on: threadPool) { try self.executeScriptBlocking(sql) }
         }
     }
 
@@ -99,7 +99,7 @@ public final class PostgresConnection: @unchecked Sendable {
         "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
-    private func exclusively<T>(_ body: () async throws -> T) async throws -> T {
+    func exclusively<T>(_ body: () async throws -> T) async throws -> T {
         let wasBusy = busy.withLock { busy in
             defer { busy = true }
             return busy
@@ -255,6 +255,10 @@ public final class PostgresConnection: @unchecked Sendable {
             if let stale = PQexec(handle, "DEALLOCATE \(name!)") { PQclear(stale) }
             return try check(run(nil))
         }
+    }
+
+    func executeScriptBlocking(_ sql: String) throws {
+        _ = try check(PQexec(handle, sql))
     }
 
     func copyBlocking(_ sql: String, _ parts: [[UInt8]]) throws -> PostgresRows {

@@ -158,10 +158,7 @@ extension PostgresConnection {
         genericPlans: Bool = false,
         _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
-        try await executeScript(
-            "BEGIN ISOLATION LEVEL \(isolation.sql)"
-                + (waitForDisk ? "" : "; SET LOCAL synchronous_commit = off")
-                + (genericPlans ? "; SET LOCAL plan_cache_mode = force_generic_plan" : ""))
+        try await executeScript(Self.beginScript(isolation: isolation, waitForDisk: waitForDisk, genericPlans: genericPlans))
         let result: Result
         do {
             result = try await body(self)
@@ -173,5 +170,12 @@ extension PostgresConnection {
         }
         try await executeScript("COMMIT")
         return result
+    }
+
+    /// What starts a transaction with these options, in one round trip.
+    static func beginScript(isolation: PostgresClient.IsolationLevel, waitForDisk: Bool, genericPlans: Bool) -> String {
+        "BEGIN ISOLATION LEVEL \(isolation.sql)"
+            + (waitForDisk ? "" : "; SET LOCAL synchronous_commit = off")
+            + (genericPlans ? "; SET LOCAL plan_cache_mode = force_generic_plan" : "")
     }
 }
