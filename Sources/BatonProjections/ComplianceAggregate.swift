@@ -178,12 +178,12 @@ struct ComplianceChanges {
 
     /// Adds the changes to the table's rows (read, added in memory, written back: the
     /// projection is the table's only writer, one batch at a time).
-    func write(into table: String, on connection: PostgresConnection) async throws {
+    func write(into table: String, in session: PostgresSession) throws {
         let changed = deltas.filter { !$0.value.isZero }
         guard !changed.isEmpty else { return }
         let keys = Array(changed.keys)
         var current: [ComplianceKey: ComplianceFigures] = [:]
-        for row in try await connection.query("""
+        for row in try session.query("""
             SELECT \(unescaped: ComplianceRows.columns) FROM \(unescaped: table) c
             JOIN unnest(\(keys.map(\.agreementId))::text[], \(keys.map(\.vendorId))::text[], \(keys.map(\.queue))::text[],
                         \(keys.map(\.kind))::text[], \(keys.map(\.month))::text[], \(keys.map(\.priority))::text[],
@@ -199,8 +199,8 @@ struct ComplianceChanges {
             figures.merge(changed[key]!)
             if figures.isZero { emptied.append(key, figures) } else { rows.append(key, figures) }
         }
-        try await rows.upsert(into: table, on: connection)
-        try await emptied.delete(from: table, on: connection)
+        try rows.upsert(into: table, in: session)
+        try emptied.delete(from: table, in: session)
     }
 }
 
@@ -266,9 +266,9 @@ struct ComplianceRows {
     }
 
     /// Deletes the rows with these keys (whose figures came to nothing).
-    func delete(from table: String, on connection: PostgresConnection) async throws {
+    func delete(from table: String, in session: PostgresSession) throws {
         guard !agreementId.isEmpty else { return }
-        _ = try await connection.execute("""
+        try session.execute("""
             DELETE FROM \(unescaped: table) c
             USING unnest(\(agreementId)::text[], \(vendorId)::text[], \(queue)::text[], \(kind)::text[], \(month)::text[],
                          \(priority)::text[], \(category)::text[]) AS k(\(unescaped: Self.keyColumns))
@@ -276,9 +276,9 @@ struct ComplianceRows {
             """)
     }
 
-    func upsert(into table: String, on connection: PostgresConnection) async throws {
+    func upsert(into table: String, in session: PostgresSession) throws {
         guard !agreementId.isEmpty else { return }
-        _ = try await connection.execute("""
+        try session.execute("""
             INSERT INTO \(unescaped: table) (
                 agreement_id, vendor_id, queue, kind, month, priority, category, ended, met, breached,
                 calendar_microseconds, business_microseconds, calendar_histogram, business_histogram)

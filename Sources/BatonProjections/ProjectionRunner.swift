@@ -104,8 +104,11 @@ public struct ProjectionRunner: Service {
                 // batch's flush in line with every append's. Waiters also poll, so a lost
                 // announcement only delays them; a broken session shows at the next read.
                 do {
-                    try await session.withTransaction(waitForDisk: false) { connection in
-                        _ = try await connection.query("SELECT pg_notify(\(Self.notificationChannel), \("\(projection.name):\(last.position)"))")
+                    let payload = "\(projection.name):\(last.position)"
+                    try await session.withSession { session in
+                        try session.withTransaction(waitForDisk: false) {
+                            try $0.execute("SELECT pg_notify(\(Self.notificationChannel), \(payload))")
+                        }
                     }
                 } catch let error where !(error is CancellationError) {
                     logger.warning("applied up to \(last.position) but could not announce it: \(error)")

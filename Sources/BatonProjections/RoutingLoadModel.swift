@@ -48,28 +48,28 @@ struct LoadChanges {
 
     /// Adds the changes to the tables (`suffix`: `_next` while rebuilding) and removes the
     /// rows that came to nothing.
-    func write(suffix: String, on connection: PostgresConnection) async throws {
+    func write(suffix: String, in session: PostgresSession) throws {
         let open = self.open.filter { $0.value != 0 }, intake = self.intake.filter { $0.value != 0 }
-        try await Self.add(
+        try Self.add(
             to: "rm_queue_load\(suffix)", keys: ("agreement_id", "queue"), count: "open_tickets",
-            open.keys.map { ($0.agreementId, $0.queue, open[$0]!) }, on: connection)
-        try await Self.add(
+            open.keys.map { ($0.agreementId, $0.queue, open[$0]!) }, in: session)
+        try Self.add(
             to: "rm_agreement_intake\(suffix)", keys: ("agreement_id", "month"), count: "tickets",
-            intake.keys.map { ($0.agreementId, $0.month, intake[$0]!) }, on: connection)
+            intake.keys.map { ($0.agreementId, $0.month, intake[$0]!) }, in: session)
     }
 
     /// Adds each change to its row of `table` (keyed by two text columns), then deletes the
     /// rows whose count is zero.
     private static func add(
         to table: String, keys: (String, String), count: String, _ changes: [(String?, String, Int32)],
-        on connection: PostgresConnection
-    ) async throws {
+        in session: PostgresSession
+    ) throws {
         guard !changes.isEmpty else { return }
-        _ = try await connection.execute("""
+        try session.execute("""
             INSERT INTO \(unescaped: table) AS t (\(unescaped: keys.0), \(unescaped: keys.1), \(unescaped: count))
             SELECT * FROM unnest(\(changes.map(\.0))::text[], \(changes.map(\.1))::text[], \(changes.map(\.2))::integer[])
             ON CONFLICT (\(unescaped: keys.0), \(unescaped: keys.1)) DO UPDATE SET \(unescaped: count) = t.\(unescaped: count) + EXCLUDED.\(unescaped: count)
             """)
-        _ = try await connection.execute("DELETE FROM \(unescaped: table) WHERE \(unescaped: count) = 0")
+        try session.execute("DELETE FROM \(unescaped: table) WHERE \(unescaped: count) = 0")
     }
 }

@@ -172,28 +172,34 @@ private struct TicketBatch: PreparedBatch {
     /// The tickets an earlier batch wrote rows for.
     var replaced: [UUID] { updated.ticketId }
 
+    /// All of it in one hop to the database's threads (see ``PostgresSession``): some ten
+    /// statements, every one of which otherwise waited its turn on the cooperative pool.
     func write(on connection: PostgresConnection, suffix: String) async throws {
-        try await writeTickets(on: connection, suffix: suffix)
-        try await writeClocks(on: connection, suffix: suffix)
+        try await connection.withSession { [self] session in
+            try writeTickets(in: session, suffix: suffix)
+            try writeClocks(in: session, suffix: suffix)
+        }
     }
 
     /// Tickets and queue load; clocks and compliance. Neither reads what the other writes.
     var independentParts: [any PreparedBatch] {
-        [Part(batch: self, write: { try await $0.writeTickets(on: $1, suffix: $2) }),
-         Part(batch: self, write: { try await $0.writeClocks(on: $1, suffix: $2) })]
+        [Part(batch: self, write: { try $0.writeTickets(in: $1, suffix: $2) }),
+         Part(batch: self, write: { try $0.writeClocks(in: $1, suffix: $2) })]
     }
 
     private struct Part: PreparedBatch {
         let batch: TicketBatch
-        let write: @Sendable (TicketBatch, PostgresConnection, String) async throws -> Void
-        func write(on connection: PostgresConnection, suffix: String) async throws { try await write(batch, connection, suffix) }
+        let write: @Sendable (TicketBatch, PostgresSession, String) throws -> Void
+        func write(on connection: PostgresConnection, suffix: String) async throws {
+            try await connection.withSession { [batch, write] in try write(batch, $0, suffix) }
+        }
     }
 
-    private func writeTickets(on connection: PostgresConnection, suffix: String) async throws {
+    private func writeTickets(in session: PostgresSession, suffix: String) throws {
         guard !rows.ticketId.isEmpty || !updated.ticketId.isEmpty else { return }
         var load = LoadChanges()
         if !replaced.isEmpty {
-            for row in try await connection.query("""
+            for row in try session.query("""
                 SELECT \(unescaped: TicketLoad.columns) FROM \(unescaped: "rm_tickets\(suffix)") WHERE ticket_id = ANY(\(replaced))
                 """) {
                 load.add(try TicketLoad(row: row), sign: -1)
@@ -204,12 +210,12 @@ private struct TicketBatch: PreparedBatch {
                 load.add(TicketLoad(agreementId: tickets.agreementId[index], queue: tickets.queue[index], status: tickets.status[index], queuedAt: tickets.queuedAt[index]))
             }
         }
-        try await updated.upsert(into: "rm_tickets\(suffix)", on: connection)
-        try await rows.copy(into: "rm_tickets\(suffix)", on: connection)
-        try await load.write(suffix: suffix, on: connection)
+        try updated.upsert(into: "rm_tickets\(suffix)", in: session)
+        try rows.copy(into: "rm_tickets\(suffix)", in: session)
+        try load.write(suffix: suffix, in: session)
     }
 
-    private func writeClocks(on connection: PostgresConnection, suffix: String) async throws {
+    private func writeClocks(in session: PostgresSession, suffix: String) throws {
         guard !rows.ticketId.isEmpty || !updated.ticketId.isEmpty else { return }
         var compliance = ComplianceChanges()
         let table = "rm_sla_clocks\(suffix)"
@@ -217,7 +223,7 @@ private struct TicketBatch: PreparedBatch {
             // What the replaced tickets' old clocks counted is subtracted (the SELECT sees the
             // rows as they were before the statement); the old clocks their new fold no
             // longer has are deleted (rare: most events keep a ticket's clocks).
-            for row in try await connection.query("""
+            for row in try session.query("""
                 WITH gone AS (
                     DELETE FROM \(unescaped: table)
                     WHERE ticket_id = ANY(\(replaced))
@@ -229,12 +235,12 @@ private struct TicketBatch: PreparedBatch {
                 compliance.add(try EndedClock(row: row), sign: -1)
             }
         }
-        try await updatedClocks.upsert(into: table, on: connection)
-        try await clocks.copy(into: table, on: connection)
+        try updatedClocks.upsert(into: table, in: session)
+        try clocks.copy(into: table, in: session)
         for rows in [clocks, updatedClocks] {
             for index in rows.ticketId.indices { compliance.add(rows.endedClock(at: index)) }
         }
-        try await compliance.write(into: "rm_compliance\(suffix)", on: connection)
+        try compliance.write(into: "rm_compliance\(suffix)", in: session)
     }
 }
 
@@ -341,7 +347,7 @@ private struct TicketRows: Sendable {
     ]
 
     /// Inserts the rows with one binary COPY; none of these tickets may have a row yet.
-    func copy(into table: String, on connection: PostgresConnection) async throws {
+    func copy(into table: String, in session: PostgresSession) throws {
         guard !ticketId.isEmpty else { return }
         var copy = PostgresCopyRows(columns: Self.columns)
         for i in ticketId.indices {
@@ -356,15 +362,15 @@ private struct TicketRows: Sendable {
             copy.append(version[i]); copy.append(updatedAt[i]); copy.append(lastPosition[i]); copy.append(nextDeadlineAt[i])
             copy.append(placedPosition[i])
         }
-        try await connection.copy(into: table, copy)
+        try session.copy(into: table, copy)
     }
 
     /// Inserts or replaces the rows. The arrays are unnested in the select list, where
     /// PostgreSQL steps through them in lockstep; `FROM unnest(a, b, …)` would first copy
     /// each one into a tuplestore of its own.
-    func upsert(into table: String, on connection: PostgresConnection) async throws {
+    func upsert(into table: String, in session: PostgresSession) throws {
         guard !ticketId.isEmpty else { return }
-        _ = try await connection.execute("""
+        try session.execute("""
             INSERT INTO \(unescaped: table) (\(unescaped: Self.columns.joined(separator: ", ")))
             SELECT
                 unnest(\(ticketId)::uuid[]), unnest(\(number)::bigint[]), unnest(\(status)::text[]),
@@ -455,10 +461,10 @@ private struct ClockRows: Sendable {
     /// columns are unchanged (a running clock's elapsed time) is updated in place (HOT):
     /// most events change little of a ticket's clocks, and rewriting them all had PostgreSQL
     /// delete and insert every row, with its index entries.
-    func upsert(into table: String, on connection: PostgresConnection) async throws {
+    func upsert(into table: String, in session: PostgresSession) throws {
         guard !ticketId.isEmpty else { return }
         let updated = Self.columns.dropFirst(2)
-        _ = try await connection.execute("""
+        try session.execute("""
             INSERT INTO \(unescaped: table) AS c (\(unescaped: Self.columns.joined(separator: ", ")))
             SELECT * FROM unnest(
                 \(ticketId)::uuid[], \(clockId)::text[], \(kind)::text[], \(level)::text[], \(agreementId)::text[],
@@ -474,7 +480,7 @@ private struct ClockRows: Sendable {
     }
 
     /// Inserts the rows with one binary COPY; none of them may be there yet.
-    func copy(into table: String, on connection: PostgresConnection) async throws {
+    func copy(into table: String, in session: PostgresSession) throws {
         guard !ticketId.isEmpty else { return }
         var copy = PostgresCopyRows(columns: Self.columns)
         for i in ticketId.indices {
@@ -485,6 +491,6 @@ private struct ClockRows: Sendable {
             copy.append(dueAt[i]); copy.append(stoppedAt[i]); copy.append(stopReason[i]); copy.append(status[i])
             copy.append(pausedSeconds[i]); copy.append(elapsedSeconds[i]); copy.append(targetSeconds[i])
         }
-        try await connection.copy(into: table, copy)
+        try session.copy(into: table, copy)
     }
 }

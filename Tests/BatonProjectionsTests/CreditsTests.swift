@@ -27,7 +27,7 @@ struct CreditsTests {
             """) {
             changes.add(try EndedClock(row: row))
         }
-        try await client.withConnection { try await changes.write(into: "rm_compliance", on: $0) }
+        try await client.withConnection { connection in try await connection.withSession { [changes] in try changes.write(into: "rm_compliance", in: $0) } }
     }
 
     @Test("exactly 95.0% owes nothing; just below owes 5%; below 90% owes 10%; first response below 90% adds 3%", arguments: [

@@ -88,11 +88,15 @@ public final class PostgresConnection: @unchecked Sendable {
     @discardableResult
     public func copy(into table: String, _ rows: PostgresCopyRows) async throws -> Int {
         guard rows.count > 0 else { return 0 }
-        let sql = "COPY \(Self.quoted(table)) (\(rows.columns.map(Self.quoted).joined(separator: ", "))) FROM STDIN (FORMAT binary)"
+        let sql = Self.copyStatement(into: table, rows)
         let tuples = rows.tuples
         return try await exclusively {
             try await Self.runBlocking(on: threadPool) { try self.copyBlocking(sql, [tuples, PostgresCopyRows.trailer]).affectedRows }
         }
+    }
+
+    static func copyStatement(into table: String, _ rows: PostgresCopyRows) -> String {
+        "COPY \(quoted(table)) (\(rows.columns.map(quoted).joined(separator: ", "))) FROM STDIN (FORMAT binary)"
     }
 
     static func quoted(_ identifier: String) -> String {

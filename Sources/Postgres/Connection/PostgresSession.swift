@@ -26,6 +26,13 @@ public struct PostgresSession {
         try connection.executeBlocking(query).affectedRows
     }
 
+    /// ``PostgresConnection/copy(into:_:)`` in the session.
+    @discardableResult
+    public func copy(into table: String, _ rows: PostgresCopyRows) throws -> Int {
+        guard rows.count > 0 else { return 0 }
+        return try connection.copyBlocking(PostgresConnection.copyStatement(into: table, rows), [rows.tuples, PostgresCopyRows.trailer]).affectedRows
+    }
+
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
     /// The options are those of ``PostgresConnection/withTransaction(isolation:waitForDisk:genericPlans:_:)``.
     public func withTransaction<Result>(
