@@ -259,6 +259,12 @@ private struct ColumnIndexes {
             }
             return d
         }
+        // PostgreSQL's text cannot hold U+0000: refused here, naming the place, rather than
+        // by the database in the middle of the import.
+        for (key, index) in indexes.sorted(by: { $0.value < $1.value }) where record.fields[index].unicodeScalars.contains("\u{0}") {
+            throw ImportError(code: .invalidValue, line: record.line,
+                              message: "\(key) (column \"\(names[key] ?? key)\") holds U+0000, which text cannot hold")
+        }
         let number = try required("number")
         let state = try required("state")
         guard let updated = try time("updatedAt") else {

@@ -108,6 +108,17 @@ struct IncidentReplayTests {
             "updatedAt \"2016-03-01 10:00\" is not a time in the format dd-MM-yyyy HH:mm")) {
             try histories([row("INC1", "New", mod: 0, at: "01-03-2016 09:00"), row("INC1", "New", mod: 1, at: "2016-03-01 10:00")])
         }
+        // U+0000, which PostgreSQL's text cannot hold, in a mapped column: the file is refused
+        // before anything is imported, naming the line and the column.
+        #expect(throws: ImportError(code: .invalidValue, line: 3, message:
+            "requester (column \"caller_id\") holds U+0000, which text cannot hold")) {
+            try histories([row("INC1", "New", mod: 0, at: "01-03-2016 09:00"),
+                           row("INC1", "New", mod: 1, at: "01-03-2016 10:00").replacingOccurrences(of: "Caller 1", with: "Caller\u{0}1")])
+        }
+        #expect(throws: ImportError(code: .invalidValue, line: 2, message:
+            "number (column \"number\") holds U+0000, which text cannot hold")) {
+            try histories([row("INC\u{0}1", "New", mod: 0, at: "01-03-2016 09:00")])
+        }
         let reader = try CSVReader(string: "number,incident_state\nINC1,New\n")
         do {
             _ = try IncidentReplay.incidents(from: reader, mapping: mapping)
