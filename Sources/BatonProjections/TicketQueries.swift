@@ -298,22 +298,53 @@ extension TicketQueries {
 }
 
 extension TicketQueries {
-    /// Marks tickets leased in the read model, for the lease path only (see
-    /// `leaseCandidates`): the rows are locked by the caller's transaction, and the projection
-    /// later writes the same facts from the log.
-    public func markLeased(_ leases: [(ticketId: UUID, holder: String?, until: Date?)], on connection: PostgresConnection) async throws {
-        guard !leases.isEmpty else { return }
-        try await connection.withSession { [self] in try markLeased(leases, in: $0) }
+    /// A ticket's lease columns in `rm_tickets`, and its next deadline.
+    public struct LeaseMark: Sendable, Hashable {
+        public var ticketId: UUID
+        public var holder: String?
+        public var until: Date?
+        public var nextDeadline: Date?
+
+        public init(ticketId: UUID, holder: String?, until: Date?, nextDeadline: Date?) {
+            self.ticketId = ticketId
+            self.holder = holder
+            self.until = until
+            self.nextDeadline = nextDeadline
+        }
     }
 
-    /// ``markLeased(_:on:)`` within a ``PostgresSession``.
-    public func markLeased(_ leases: [(ticketId: UUID, holder: String?, until: Date?)], in session: PostgresSession) throws {
-        guard !leases.isEmpty else { return }
-        try session.execute("""
+    /// Marks tickets leased in the read model, for the lease path only (see
+    /// `leaseCandidates`): the rows are locked by the caller's transaction, and the projection
+    /// later writes the same facts from the log. The next deadline comes down to the lease's
+    /// end, as the projection will have it. Returns each row's marks as they were, for
+    /// ``restoreLeaseMarks(_:in:)``.
+    public func markLeased(_ leases: [(ticketId: UUID, holder: String, until: Date)], in session: PostgresSession) throws -> [UUID: LeaseMark] {
+        guard !leases.isEmpty else { return [:] }
+        // `before` is the row as the statement found it: RETURNING gives the new values only.
+        return try session.query("""
             UPDATE rm_tickets AS t SET lease_holder = m.holder, lease_expires_at = m.until,
-                next_deadline_at = CASE WHEN m.holder IS NULL THEN t.next_deadline_at ELSE LEAST(t.next_deadline_at, m.until) END
+                next_deadline_at = LEAST(t.next_deadline_at, m.until)
             FROM unnest(\(leases.map(\.ticketId))::uuid[], \(leases.map(\.holder))::text[],
-                        \(leases.map { $0.until.map(PostgresTimestamp.init) })::timestamptz[]) AS m(ticket_id, holder, until)
+                        \(leases.map { PostgresTimestamp($0.until) })::timestamptz[]) AS m(ticket_id, holder, until)
+                JOIN rm_tickets AS before ON before.ticket_id = m.ticket_id
+            WHERE t.ticket_id = m.ticket_id
+            RETURNING t.ticket_id, before.lease_holder, before.lease_expires_at, before.next_deadline_at
+            """).reduce(into: [:]) { marks, row in
+            let mark = LeaseMark(
+                ticketId: try row.decode(UUID.self, at: 0), holder: try row.decode(String?.self, at: 1),
+                until: try row.decode(Date?.self, at: 2), nextDeadline: try row.decode(Date?.self, at: 3))
+            marks[mark.ticketId] = mark
+        }
+    }
+
+    /// Puts back the marks ``markLeased(_:in:)`` replaced, for leases that were not recorded.
+    public func restoreLeaseMarks(_ marks: [LeaseMark], in session: PostgresSession) throws {
+        guard !marks.isEmpty else { return }
+        try session.execute("""
+            UPDATE rm_tickets AS t SET lease_holder = m.holder, lease_expires_at = m.until, next_deadline_at = m.deadline
+            FROM unnest(\(marks.map(\.ticketId))::uuid[], \(marks.map(\.holder))::text[],
+                        \(marks.map { $0.until.map(PostgresTimestamp.init) })::timestamptz[],
+                        \(marks.map { $0.nextDeadline.map(PostgresTimestamp.init) })::timestamptz[]) AS m(ticket_id, holder, until, deadline)
             WHERE t.ticket_id = m.ticket_id
             """)
     }

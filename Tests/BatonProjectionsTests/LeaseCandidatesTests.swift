@@ -57,4 +57,52 @@ struct LeaseCandidatesTests {
             #expect(after["rm_tickets_work_order"] == before["rm_tickets_work_order"])
         }
     }
+
+    @Test("marking a lease brings the next deadline down to its end, and what it replaced can be put back exactly")
+    func markAndRestore() async throws {
+        try await TestDatabase.withFresh(maximumConnections: 2) { db async throws in
+            let now = Date(timeIntervalSince1970: 1_780_000_000)
+            let soon = now.addingTimeInterval(600), later = now.addingTimeInterval(7_200)
+            let ids = [UUID(), UUID()]
+            // One ticket whose next deadline (an SLA alarm) comes after the lease's end, one before.
+            for (n, (id, deadline)) in zip(ids, [later, now.addingTimeInterval(60)]).enumerated() {
+                try await db.client.execute("""
+                    INSERT INTO rm_tickets (ticket_id, number, status, priority, category, subject, requester, source, queue,
+                                            opened_at, next_deadline_at, version, updated_at, last_position)
+                    VALUES (\(id), \(Int64(n + 1)), 'queued', 'P3', 'help-desk', 's', 'r', 'portal', 'civicsoft-apps',
+                            \(now), \(deadline), 2, \(now), \(Int64(n + 1)))
+                    """)
+            }
+            let marks = {
+                try await db.client.query("""
+                    SELECT ticket_id, lease_holder, lease_expires_at, next_deadline_at FROM rm_tickets ORDER BY number
+                    """).map {
+                    TicketQueries.LeaseMark(
+                        ticketId: try $0.decode(UUID.self, at: 0), holder: try $0.decode(String?.self, at: 1),
+                        until: try $0.decode(Date?.self, at: 2), nextDeadline: try $0.decode(Date?.self, at: 3))
+                }
+            }
+            let original = try await marks()
+            let queries = TicketQueries(client: db.client)
+            let before = try await db.client.withConnection { connection in
+                try await connection.withSession { session in
+                    try session.withTransaction {
+                        try queries.markLeased(ids.map { ($0, "vendor:civicsoft", soon) }, in: $0)
+                    }
+                }
+            }
+            #expect(before == Dictionary(uniqueKeysWithValues: original.map { ($0.ticketId, $0) }))
+            let marked = try await marks()
+            #expect(marked.map(\.holder) == ["vendor:civicsoft", "vendor:civicsoft"])
+            #expect(marked.map(\.until) == [soon, soon])
+            #expect(marked.map(\.nextDeadline) == [soon, now.addingTimeInterval(60)])
+
+            try await db.client.withConnection { connection in
+                try await connection.withSession { session in
+                    try session.withTransaction { try queries.restoreLeaseMarks(Array(before.values), in: $0) }
+                }
+            }
+            #expect(try await marks() == original)
+        }
+    }
 }

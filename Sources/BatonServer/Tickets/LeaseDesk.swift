@@ -211,22 +211,23 @@ final class LeaseDesk: Sendable {
         guard !decisions.isEmpty else { return requests.map { _ in [] } }
 
         // Marked first and appended last: the append takes the log's head lock, held to commit.
-        try queries.markLeased(
-            decisions.map { ($0.ticket.id, $0.ticket.lease?.holder.rawValue, $0.ticket.lease?.expiresAt) }, in: session)
+        let before = try queries.markLeased(decisions.compactMap { decision in
+            decision.ticket.lease.map { (decision.ticket.id, $0.holder.rawValue, $0.expiresAt) }
+        }, in: session)
         var granted: [[Ticket]] = requests.map { _ in [] }
-        var unmarked: [(ticketId: UUID, holder: String?, until: Date?)] = []
+        var unmarked: [TicketQueries.LeaseMark] = []
         for (decision, result) in zip(decisions, try store.append(decisions.map(\.append), in: session)) {
             switch result {
             case .success:
                 granted[decision.request].append(decision.ticket)
             case .failure(let error) where error is WrongExpectedVersion:
                 // Changed meanwhile: not leased, and its row as it was.
-                unmarked.append((decision.candidate.ticketId, decision.candidate.leaseHolder, decision.candidate.leaseExpiresAt))
+                if let marks = before[decision.ticket.id] { unmarked.append(marks) }
             case .failure(let error):
                 throw error
             }
         }
-        try queries.markLeased(unmarked, in: session)
+        try queries.restoreLeaseMarks(unmarked, in: session)
         return granted
     }
 }
@@ -235,8 +236,9 @@ extension LeaseDesk {
     /// When a lease taken at `instant` for `length` runs out: on the next whole second, so
     /// that the instant the log keeps (milliseconds, in text) reads back as the very instant
     /// the lease path marked the row with. The projection's rewrite of the row then changes
-    /// no indexed column, and PostgreSQL makes it in place (a HOT update), not with a new
-    /// entry in each of the table's indexes.
+    /// no indexed column (for a ticket whose last lease, if any, was recorded as ended), and
+    /// PostgreSQL makes it in place (a HOT update), not with a new entry in each of the
+    /// table's indexes.
     static func expiry(_ instant: Date, plus length: TimeInterval) -> Date {
         Date(timeIntervalSinceReferenceDate: (instant.timeIntervalSinceReferenceDate + length).rounded(.up))
     }
