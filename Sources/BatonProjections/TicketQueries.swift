@@ -183,11 +183,6 @@ public struct TicketQueries: Sendable {
     /// Open tickets that can be leased now in `queues`, most urgent first, locked for the
     /// caller's transaction; rows another transaction holds are skipped, so racing workers
     /// never get the same ticket.
-    public func leaseCandidates(queues: [String], limit: Int, now: Date, on connection: PostgresConnection) async throws -> [TicketSummary] {
-        try await connection.withSession { [self] in try leaseCandidates(queues: queues, limit: limit, now: now, in: $0) }
-    }
-
-    /// ``leaseCandidates(queues:limit:now:on:)`` within a ``PostgresSession``.
     public func leaseCandidates(queues: [String], limit: Int, now: Date, in session: PostgresSession) throws -> [TicketSummary] {
         // Per queue, the unleased tickets from the front of their own index (leased ones are
         // not in it, so a long run of leased tickets at the head of a queue costs nothing),

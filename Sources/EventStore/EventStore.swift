@@ -92,7 +92,7 @@ public final class EventStore: Sendable {
     public func append(_ appends: [Append], on connection: PostgresConnection) async throws -> [Result<AppendResult, any Error>] {
         guard !appends.isEmpty else { return [] }
         precondition(appends.allSatisfy { !$0.events.isEmpty }, "an append needs at least one event")
-        return try await Self.execute(appends, on: connection)
+        return try await connection.withSession { [self] in try append(appends, in: $0) }
     }
 
     /// ``append(_:on:)`` within a ``PostgresSession``: for a transaction that runs its
@@ -171,24 +171,21 @@ public final class EventStore: Sendable {
     /// ordered by stream then version: one query for what a batch of events touched.
     public func readStreams(_ streams: [String], upTo position: Int64, on connection: PostgresConnection) async throws -> [RecordedEvent] {
         guard !streams.isEmpty else { return [] }
-        return try await connection.query(Self.readStreamsQuery(streams, upTo: position)).map(RecordedEvent.init(row:))
+        return try await connection.withSession { [self] in try readStreams(streams, upTo: position, in: $0) }
     }
 
     /// ``readStreams(_:upTo:on:)`` within a ``PostgresSession``.
     public func readStreams(_ streams: [String], upTo position: Int64, in session: PostgresSession) throws -> [RecordedEvent] {
         guard !streams.isEmpty else { return [] }
-        return try session.query(Self.readStreamsQuery(streams, upTo: position)).map(RecordedEvent.init(row:))
-    }
-
-    static func readStreamsQuery(_ streams: [String], upTo position: Int64) -> PostgresQuery {
         // `position + 0`: the bound is a filter on the few events of these streams, never an
         // index condition. Given the choice, PostgreSQL ANDed a bitmap of every position up
         // to the bound (nearly the whole log) with the streams' bitmap, on every batch.
-        """
-        SELECT \(unescaped: RecordedEvent.columns) FROM events
-        WHERE stream = ANY(\(streams)) AND position + 0 <= \(position)
-        ORDER BY stream, stream_version
-        """
+        return try session.query("""
+            SELECT \(unescaped: RecordedEvent.columns) FROM events
+            WHERE stream = ANY(\(streams)) AND position + 0 <= \(position)
+            ORDER BY stream, stream_version
+            """
+        ).map(RecordedEvent.init(row:))
     }
 
     /// The events of each stream after its version `afterVersion`, up to global position

@@ -40,10 +40,14 @@ struct LeaseCandidatesTests {
             let before = try await indexScans()
             let queries = TicketQueries(client: db.client)
             for generic in [false, true] {
-                let numbers = try await db.client.withTransaction(genericPlans: generic) { connection in
-                    let candidates = try await queries.leaseCandidates(queues: ["civicsoft-apps"], limit: 5, now: Date(), on: connection)
-                    _ = try await connection.query("SELECT pg_stat_force_next_flush()")
-                    return candidates.map(\.number)
+                let numbers = try await db.client.withConnection { connection in
+                    try await connection.withSession { session in
+                        try session.withTransaction(genericPlans: generic) { session in
+                            let candidates = try queries.leaseCandidates(queues: ["civicsoft-apps"], limit: 5, now: Date(), in: session)
+                            _ = try session.query("SELECT pg_stat_force_next_flush()")
+                            return candidates.map(\.number)
+                        }
+                    }
                 }
                 // Due first (numbers 5,001 onwards, passing the tenths that have no due instant).
                 #expect(numbers == ["T-5556", "T-5557", "T-5558", "T-5559", "T-5561"])

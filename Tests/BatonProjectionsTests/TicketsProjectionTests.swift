@@ -68,6 +68,21 @@ func startLiveProjection(_ db: TestDatabase.Fresh) -> Task<Void, any Error> {
     return Task { [runner] in try await runner.run() }
 }
 
+/// Runs `body` on a fresh database with the example agreements applied (at `monday`) and the
+/// live tickets projection running (see ``startLiveProjection(_:)``), which `body` may stop;
+/// it is cancelled when `body` returns.
+func withLiveTickets(
+    maximumConnections: Int, _ body: (TestDatabase.Fresh, Task<Void, any Error>) async throws -> Void
+) async throws {
+    let set = try AgreementsFile.load(contentsOf: exampleAgreements)
+    try await TestDatabase.withFresh(maximumConnections: maximumConnections) { db async throws in
+        _ = try await AgreementCatalog(store: db.eventStore).apply(set, actor: "admin:root", at: monday)
+        let live = startLiveProjection(db)
+        defer { live.cancel() }
+        try await body(db, live)
+    }
+}
+
 /// An opener that routes with the agreements recorded in `db`.
 func ticketOpener(_ db: TestDatabase.Fresh, tickets: TicketStore) -> TicketOpener {
     TicketOpener(tickets: tickets, agreements: AgreementCache(catalog: AgreementCatalog(store: db.eventStore)), queries: TicketQueries(client: db.client))
@@ -218,11 +233,7 @@ struct Workload: Sendable {
 struct RebuildWhileLiveTests {
     @Test("tickets opened and worked during a rebuild end up in the swapped tables, and the live runner carries on after the swap")
     func rebuildUnderLoad() async throws {
-        let set = try AgreementsFile.load(contentsOf: exampleAgreements)
-        try await TestDatabase.withFresh(maximumConnections: 12) { db async throws in
-            _ = try await AgreementCatalog(store: db.eventStore).apply(set, actor: "admin:root", at: monday)
-            let live = startLiveProjection(db)
-            defer { live.cancel() }
+        try await withLiveTickets(maximumConnections: 12) { db, live async throws in
             let tickets = TicketStore(store: db.eventStore)
             let work = Workload(opener: ticketOpener(db, tickets: tickets), commands: TicketCommands(tickets: tickets))
             for n in 0..<40 { try await work.openAndWork(n) }
@@ -261,11 +272,7 @@ struct RebuildWhileLiveTests {
 struct ClockRewriteTests {
     @Test("after a comment, stopped clocks keep their row versions, running ones are updated, and a clock the fold no longer has is deleted")
     func onlyChangedClocks() async throws {
-        let set = try AgreementsFile.load(contentsOf: exampleAgreements)
-        try await TestDatabase.withFresh(maximumConnections: 8) { db async throws in
-            _ = try await AgreementCatalog(store: db.eventStore).apply(set, actor: "admin:root", at: monday)
-            let live = startLiveProjection(db)
-            defer { live.cancel() }
+        try await withLiveTickets(maximumConnections: 8) { db, _ async throws in
             let tickets = TicketStore(store: db.eventStore)
             let commands = TicketCommands(tickets: tickets)
             let admin = ProjectionAdmin(store: db.eventStore, projections: [TicketsProjection(store: db.eventStore)])
