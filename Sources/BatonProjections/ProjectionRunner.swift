@@ -105,7 +105,7 @@ public struct ProjectionRunner: Service {
                 // announcement only delays them; a broken session shows at the next read.
                 do {
                     let payload = "\(projection.name):\(last.position)"
-                    try await session.withSession { session in
+                    _ = try await session.withSession { session in
                         try session.withTransaction(waitForDisk: false) {
                             try $0.execute("SELECT pg_notify(\(Self.notificationChannel), \(payload))")
                         }
