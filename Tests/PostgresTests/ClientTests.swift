@@ -56,6 +56,29 @@ struct ClientTests {
         }
     }
 
+    @Test("a statement put together from fragments binds every fragment's values in order, and keeps a $ that is no parameter")
+    func appendedFragments() async throws {
+        try await TestDatabase.withFresh(migrated: false, maximumConnections: 1) { db async throws in
+            var query: PostgresQuery = "SELECT \(Int32(1)) + \(Int32(2)), '$a'"
+            query.append(", \(Int32(10)) * \(Int32(3)), \("x") || '$' || \("y")")
+            query.append(", 'US$9'")
+            query.append(" WHERE \(true) AND \(Int64(12)) > 11")
+            #expect(query.sql == "SELECT $1 + $2, '$a', $3 * $4, $5 || '$' || $6, 'US$9' WHERE $7 AND $8 > 11")
+            let row = try #require(try await db.client.query(query).first)
+            #expect(try row.decode(Int32.self, at: 0) == 3)
+            #expect(try row.decode(String.self, at: 1) == "$a")
+            #expect(try row.decode(Int32.self, at: 2) == 30)
+            #expect(try row.decode(String.self, at: 3) == "x$y")
+            #expect(try row.decode(String.self, at: 4) == "US$9")
+
+            // Onto a statement with no values yet, a fragment's numbers stay as they are.
+            var bare: PostgresQuery = "SELECT 'none'"
+            bare.append(", \(Int32(7))")
+            #expect(bare.sql == "SELECT 'none', $1")
+            #expect(try await db.client.query(bare)[0].decode(Int32.self, at: 1) == 7)
+        }
+    }
+
     @Test("a statement is prepared once per connection, and prepared afresh when its table changes shape")
     func preparedStatements() async throws {
         try await TestDatabase.withFresh(migrated: false, maximumConnections: 1) { db async throws in

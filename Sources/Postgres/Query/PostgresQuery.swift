@@ -32,6 +32,31 @@ public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation, CustomS
     /// The SQL text only; parameter values are never part of a query's description.
     public var description: String { sql }
 
+    /// Appends `other`'s SQL text and parameters, its `$n` renumbered to follow this
+    /// query's: for statements put together from the parts that apply, such as a list's
+    /// filters. Every `$` followed by digits in `other`'s text is taken for a parameter, as
+    /// interpolation writes them; a fragment must not hold one in any other sense.
+    public mutating func append(_ other: PostgresQuery) {
+        let offset = bindings.count
+        bindings.append(contentsOf: other.bindings)
+        guard offset > 0, other.bindings.count > 0 else {
+            sql += other.sql
+            return
+        }
+        var text = Substring(other.sql)
+        while let dollar = text.firstIndex(of: "$") {
+            sql += text[..<dollar]
+            let digits = text[text.index(after: dollar)...].prefix { $0.isASCII && $0.isNumber }
+            if let number = Int(digits) {
+                sql += "$\(number + offset)"
+            } else {
+                sql += "$"
+            }
+            text = text[digits.endIndex...]
+        }
+        sql += text
+    }
+
     public struct StringInterpolation: StringInterpolationProtocol, Sendable {
         @usableFromInline var sql: String
         @usableFromInline var bindings: PostgresBindings
@@ -82,6 +107,12 @@ public struct PostgresBindings: Sendable {
 
     /// The number of parameters.
     public var count: Int { values.count }
+
+    /// Appends `other`'s parameters after these.
+    public mutating func append(contentsOf other: PostgresBindings) {
+        types += other.types
+        values += other.values
+    }
 
     /// Appends a parameter value. Inlinable, so that each caller's encoder is specialised
     /// (an array of a million values is otherwise encoded through witness calls per element).
