@@ -146,6 +146,11 @@ public struct TicketQueries: Sendable {
     static let noDue = Date(timeIntervalSince1970: 253_402_300_799)  // 9999-12-31T23:59:59Z
 
     public func list(_ filter: Filter, after cursor: String? = nil, limit: Int = 50, now: Date = Date()) async throws -> Page {
+        try await client.withConnection { try await list(filter, after: cursor, limit: limit, now: now, on: $0) }
+    }
+
+    /// ``list(_:after:limit:now:)`` on the caller's connection.
+    public func list(_ filter: Filter, after cursor: String? = nil, limit: Int = 50, now: Date = Date(), on connection: PostgresConnection) async throws -> Page {
         let after: Cursor?
         if let cursor {
             guard let decoded = Cursor(cursor) else { throw InvalidCursor() }
@@ -153,32 +158,45 @@ public struct TicketQueries: Sendable {
         } else {
             after = nil
         }
-        let rows = try await client.query("""
-            SELECT \(unescaped: TicketSummary.columns), COALESCE(next_due_at, \(Self.noDue)) AS due, number AS n
-            FROM rm_tickets
-            WHERE (\(filter.queues)::text[] IS NULL OR queue = ANY(\(filter.queues)))
-              AND (\(filter.vendorId)::text IS NULL OR vendor_id = \(filter.vendorId))
-              AND (\(filter.source)::text IS NULL OR source = \(filter.source))
-              AND (\(filter.statuses)::text[] IS NULL OR status = ANY(\(filter.statuses)))
-              AND (\(filter.priorities)::text[] IS NULL OR priority = ANY(\(filter.priorities)))
-              AND (\(filter.breached)::boolean IS NULL OR \(filter.breached) = (breached OR
-                    (next_due_at IS NOT NULL AND next_due_at < \(now) AND status = ANY(\(Self.openStatuses)))))
-              AND (\(filter.dueBefore)::timestamptz IS NULL OR next_due_at < \(filter.dueBefore))
-              AND (\(filter.holder)::text IS NULL OR lease_holder = \(filter.holder) OR assignee = \(filter.holder))
-              AND (\(after == nil) OR (COALESCE(next_due_at, \(Self.noDue)), priority, opened_at, number)
-                    > (\(after?.due ?? Self.noDue), \(after?.priority ?? ""), \(after?.opened ?? Self.noDue), \(after?.number ?? 0)))
-            ORDER BY COALESCE(next_due_at, \(Self.noDue)), priority, opened_at, number
-            LIMIT \(limit + 1)
-            """)
-        var tickets = try rows.prefix(limit).map(TicketSummary.init(row:))
+        // Only the filters given, as plain conditions: a page then reads rm_tickets_list_order
+        // from where the cursor left off and stops at the page's end, unless the planner sees
+        // a better way for those filters. (A condition that tests its own parameter for NULL
+        // leaves the planner none but to sort every ticket.)
+        var query: PostgresQuery = """
+            SELECT \(unescaped: TicketSummary.columns), \(unescaped: Self.listKey) AS due, number AS n
+            FROM rm_tickets WHERE true
+            """
+        if let queues = filter.queues { query.append(" AND queue = ANY(\(queues))") }
+        if let vendorId = filter.vendorId { query.append(" AND vendor_id = \(vendorId)") }
+        if let source = filter.source { query.append(" AND source = \(source)") }
+        if let statuses = filter.statuses { query.append(" AND status = ANY(\(statuses))") }
+        if let priorities = filter.priorities { query.append(" AND priority = ANY(\(priorities))") }
+        if let breached = filter.breached {
+            query.append("""
+                 AND \(breached) = (breached OR (next_due_at IS NOT NULL AND next_due_at < \(now) AND status = ANY(\(Self.openStatuses))))
+                """)
+        }
+        if let dueBefore = filter.dueBefore { query.append(" AND next_due_at < \(dueBefore)") }
+        if let holder = filter.holder { query.append(" AND (lease_holder = \(holder) OR assignee = \(holder))") }
+        if let after {
+            query.append("""
+                 AND (\(unescaped: Self.listKey), priority, opened_at, number) > (\(after.due), \(after.priority), \(after.opened), \(after.number))
+                """)
+        }
+        query.append(" ORDER BY \(unescaped: Self.listKey), priority, opened_at, number LIMIT \(limit + 1)")
+        let rows = try await connection.query(query)
+        let tickets = try rows.prefix(limit).map(TicketSummary.init(row:))
         var next: String?
         if rows.count > limit, let last = tickets.last {
             let row = rows[limit - 1]
             next = Cursor(due: try row.decode(Date.self, at: 22), priority: last.priority, opened: last.openedAt, number: try row.decode(Int64.self, at: 23)).encoded
         }
-        tickets = Array(tickets)
         return Page(tickets: tickets, nextCursor: next)
     }
+
+    /// A list's first sort key, the next due instant with none last: exactly the expression
+    /// `rm_tickets_list_order` indexes (schema/0020), or the index does not serve the list.
+    static let listKey = "COALESCE(next_due_at, '9999-12-31 23:59:59+00'::timestamptz)"
 
     /// Open tickets that can be leased now in `queues`, most urgent first, locked for the
     /// caller's transaction; rows another transaction holds are skipped, so racing workers

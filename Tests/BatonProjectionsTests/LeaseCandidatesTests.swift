@@ -34,7 +34,7 @@ struct LeaseCandidatesTests {
             let indexScans = {
                 try await db.client.query("""
                     SELECT indexrelname, idx_scan FROM pg_stat_user_indexes
-                    WHERE indexrelname IN ('rm_tickets_lease_order', 'rm_tickets_work_order')
+                    WHERE indexrelname IN ('rm_tickets_lease_order', 'rm_tickets_list_order')
                     """).reduce(into: [String: Int64]()) { $0[try $1.decode(String.self, at: 0)] = try $1.decode(Int64.self, at: 1) }
             }
             let before = try await indexScans()
@@ -58,7 +58,7 @@ struct LeaseCandidatesTests {
                 after = try await indexScans()
             }
             #expect(after["rm_tickets_lease_order", default: 0] - before["rm_tickets_lease_order", default: 0] == 2)
-            #expect(after["rm_tickets_work_order"] == before["rm_tickets_work_order"])
+            #expect(after["rm_tickets_list_order"] == before["rm_tickets_list_order"])
         }
     }
 
