@@ -159,14 +159,18 @@ public struct TicketQueries: Sendable {
             after = nil
         }
         // Only the filters given, as plain conditions: a page then reads rm_tickets_list_order
-        // from where the cursor left off and stops at the page's end, unless the planner sees
-        // a better way for those filters. (A condition that tests its own parameter for NULL
+        // (or, for one queue, rm_tickets_queue_list_order) from where the cursor left off and
+        // stops at the page's end, unless the planner sees a better way for those filters. (A condition that tests its own parameter for NULL
         // leaves the planner none but to sort every ticket.)
         var query: PostgresQuery = """
             SELECT \(unescaped: TicketSummary.columns), \(unescaped: Self.listKey) AS due, number AS n
             FROM rm_tickets WHERE true
             """
-        if let queues = filter.queues { query.append(" AND queue = ANY(\(queues))") }
+        if let queues = filter.queues {
+            // One queue as an equality, which rm_tickets_queue_list_order gives in order; an
+            // array, even of one, the planner sorts.
+            if queues.count == 1 { query.append(" AND queue = \(queues[0])") } else { query.append(" AND queue = ANY(\(queues))") }
+        }
         if let vendorId = filter.vendorId { query.append(" AND vendor_id = \(vendorId)") }
         if let source = filter.source { query.append(" AND source = \(source)") }
         if let statuses = filter.statuses { query.append(" AND status = ANY(\(statuses))") }

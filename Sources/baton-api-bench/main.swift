@@ -9,12 +9,14 @@
 //   load generator's cost is not batond's), else from an in-process Swift client
 //   (BENCH_CLIENT=swift forces it);
 // - leases: latency of POST /v1/leases with 20 concurrent vendor workers, p50 and p99;
+// - ticket list: a page of GET /v1/tickets's query, first and tenth, against the same page
+//   sorted from every ticket its filter passes;
 // - NDJSON import: resident memory while a large body streams through POST /v1/tickets/import.
 //
 // Sizes: BENCH_TICKETS (default 12,000), BENCH_LEASES (per worker, default 100),
 // BENCH_NDJSON_MB (default 100), BENCH_REBUILD_TICKETS (default 125,000), BENCH_REBUILD_BATCH (events per
 // rebuild batch, default 10,000). BENCH_SECTIONS picks
-// sections by name (comma-separated: ingest, leases, import, lag, rebuild; default all);
+// sections by name (comma-separated: ingest, leases, list, import, lag, rebuild; default all);
 // leases need tickets, so `leases` alone still opens BENCH_TICKETS of them first.
 import AsyncHTTPClient
 import BatonDomain
@@ -32,7 +34,7 @@ let ticketsToOpen = Int(environment["BENCH_TICKETS"] ?? "") ?? 12_000
 let leasesPerWorker = Int(environment["BENCH_LEASES"] ?? "") ?? 100
 let ndjsonMegabytes = Int(environment["BENCH_NDJSON_MB"] ?? "") ?? 100
 let rebuildTickets = Int(environment["BENCH_REBUILD_TICKETS"] ?? "") ?? 125_000
-let sections = Set((environment["BENCH_SECTIONS"] ?? "ingest,leases,import,lag,rebuild").split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) })
+let sections = Set((environment["BENCH_SECTIONS"] ?? "ingest,leases,list,import,lag,rebuild").split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) })
 /// 2025-11-01T00:00:00Z: the synthetic year runs from here.
 let yearStart = Date(timeIntervalSince1970: 1_761_955_200)
 
@@ -302,6 +304,42 @@ do {
         print("Lease latency, 20 concurrent vendor workers, one ticket per request (\(leases) leases)")
         print("  p50  \(String(format: "%6.1f", p50)) ms")
         print("  p99  \(String(format: "%6.1f", p99)) ms   (goal: < 20 ms)")
+    }
+
+    // The ticket list: a page from the index of the work order, against the same page
+    // sorted from every ticket its filter passes (the key spelled so no index has it).
+    if sections.contains("list") {
+        let queries = TicketQueries(client: admin)
+        let count = try await admin.query("SELECT count(*) FROM rm_tickets")[0].decode(Int64.self, at: 0)
+        func medianMilliseconds(_ body: () async throws -> Void) async throws -> Double {
+            var timings: [Double] = []
+            for _ in 0..<21 {
+                let start = ContinuousClock.now
+                try await body()
+                timings.append(seconds(ContinuousClock.now - start) * 1000)
+            }
+            return timings.sorted()[10]
+        }
+        print("\nTicket list, pages of 50 (\(count) tickets), median of 21 runs each")
+        let lists: [(name: String, filter: TicketQueries.Filter, conditions: String)] = [
+            ("every ticket", .init(), "true"),
+            ("one queue's open tickets", .init(queues: ["civicsoft-apps"], statuses: TicketQueries.openStatuses),
+             "queue = 'civicsoft-apps' AND status IN ('unassigned', 'queued', 'accepted', 'in-progress', 'on-hold')"),
+        ]
+        for list in lists {
+            var cursor: String?
+            for _ in 0..<9 { cursor = try await queries.list(list.filter, after: cursor, limit: 50).nextCursor }
+            let first = try await medianMilliseconds { _ = try await queries.list(list.filter, limit: 50) }
+            let tenth = try await medianMilliseconds { _ = try await queries.list(list.filter, after: cursor, limit: 50) }
+            let sorted = try await medianMilliseconds {
+                _ = try await admin.query("""
+                    SELECT * FROM rm_tickets WHERE \(unescaped: list.conditions)
+                    ORDER BY COALESCE(next_due_at, 'infinity'::timestamptz), priority, opened_at, number LIMIT 51
+                    """)
+            }
+            print("  \(list.name): first page \(String(format: "%.2f", first)) ms, tenth \(String(format: "%.2f", tenth)) ms")
+            print("    baseline: the first page sorted from every ticket \(String(format: "%.2f", sorted)) ms (\(String(format: "%.0f", sorted / first))× the first page)")
+        }
     }
 
     // NDJSON import: memory while a large body streams through.

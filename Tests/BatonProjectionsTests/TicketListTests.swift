@@ -46,7 +46,7 @@ struct TicketListTests {
         }
     }
 
-    static func insert(_ rows: [Row], into client: PostgresClient) async throws {
+    static func insert(_ rows: [Row], into client: PostgresClient, analyze: Bool = true) async throws {
         for chunk in stride(from: 0, to: rows.count, by: 5_000).map({ rows[$0..<min($0 + 5_000, rows.count)] }) {
             try await client.execute("""
                 INSERT INTO rm_tickets (ticket_id, number, status, priority, category, subject, requester, source, queue, vendor_id,
@@ -59,7 +59,7 @@ struct TicketListTests {
                      AS r(id, number, status, priority, source, queue, vendor_id, opened_at, next_due_at, breached, lease_holder, assignee)
                 """)
         }
-        try await client.execute("ANALYZE rm_tickets")
+        if analyze { try await client.execute("ANALYZE rm_tickets") }
     }
 
     /// What the list must give for `filter`: the filter as the API documents it, in work order.
@@ -115,6 +115,42 @@ struct TicketListTests {
                 } while cursor != nil && pages <= 200
                 #expect(listed == expected, "\(filter)")
                 #expect(pages == (expected.count + 36) / 37, "\(filter)")
+            }
+        }
+    }
+
+    @Test("a queue's page reads its own tickets in order even when the statistics predate the queue", arguments: [false, true])
+    func queuePagesWithOldStatistics(genericPlans: Bool) async throws {
+        // Statistics taken over 20,000 tickets of other queues; then 6,000 open tickets
+        // arrive in a queue the statistics have never seen.
+        var rows = Self.rows(20_000, closedShare: 0.5, seed: 0x5EED_0003).filter { $0.queue != "civicsoft-apps" }
+        try await TestDatabase.withFresh(maximumConnections: 2) { db async throws in
+            try await Self.insert(rows, into: db.client)
+            var arrived = Self.rows(6_000, closedShare: 0, seed: 0x5EED_0004)
+            for index in arrived.indices {
+                arrived[index].number += 100_000
+                (arrived[index].queue, arrived[index].vendorId) = ("civicsoft-apps", "civicsoft")
+            }
+            try await Self.insert(arrived, into: db.client, analyze: false)
+            rows += arrived
+            let queries = TicketQueries(client: db.client)
+            let filter = TicketQueries.Filter(queues: ["civicsoft-apps"], statuses: TicketQueries.openStatuses)
+            let expected = Self.expected(rows, filter, now: Self.base)
+            try await db.client.withTransaction(genericPlans: genericPlans) { connection in
+                let read = {
+                    try await connection.query("""
+                        SELECT coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0) FROM pg_stat_xact_user_tables WHERE relname = 'rm_tickets'
+                        """)[0].decode(Int64.self, at: 0)
+                }
+                var cursor: String?
+                for page in 0..<3 {
+                    let before = try await read()
+                    let listed = try await queries.list(filter, after: cursor, limit: 50, now: Self.base, on: connection)
+                    let after = try await read()
+                    #expect(listed.tickets.map(\.ticketId) == Array(expected[(page * 50)..<((page + 1) * 50)]))
+                    #expect(after - before < 500, "page \(page) read \(after - before) rows")
+                    cursor = listed.nextCursor
+                }
             }
         }
     }
