@@ -160,8 +160,9 @@ public struct TicketQueries: Sendable {
         }
         // Only the filters given, as plain conditions: a page then reads rm_tickets_list_order
         // (or, for one queue, rm_tickets_queue_list_order) from where the cursor left off and
-        // stops at the page's end, unless the planner sees a better way for those filters. (A condition that tests its own parameter for NULL
-        // leaves the planner none but to sort every ticket.)
+        // stops at the page's end, unless the planner sees a better way for those filters. A
+        // condition that tests its own parameter for NULL leaves it no way but to sort every
+        // ticket.
         var query: PostgresQuery = """
             SELECT \(unescaped: TicketSummary.columns), \(unescaped: Self.listKey) AS due, number AS n
             FROM rm_tickets WHERE true

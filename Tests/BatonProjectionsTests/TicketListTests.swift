@@ -62,6 +62,14 @@ struct TicketListTests {
         if analyze { try await client.execute("ANALYZE rm_tickets") }
     }
 
+    /// The rows of rm_tickets this connection's transaction has read so far (not flushed to
+    /// the statistics while a transaction is open).
+    static func rowsRead(on connection: PostgresConnection) async throws -> Int64 {
+        try await connection.query("""
+            SELECT coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0) FROM pg_stat_xact_user_tables WHERE relname = 'rm_tickets'
+            """)[0].decode(Int64.self, at: 0)
+    }
+
     /// What the list must give for `filter`: the filter as the API documents it, in work order.
     static func expected(_ rows: [Row], _ filter: TicketQueries.Filter, now: Date) -> [UUID] {
         let noDue = Date.distantFuture
@@ -137,11 +145,7 @@ struct TicketListTests {
             let filter = TicketQueries.Filter(queues: ["civicsoft-apps"], statuses: TicketQueries.openStatuses)
             let expected = Self.expected(rows, filter, now: Self.base)
             try await db.client.withTransaction(genericPlans: genericPlans) { connection in
-                let read = {
-                    try await connection.query("""
-                        SELECT coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0) FROM pg_stat_xact_user_tables WHERE relname = 'rm_tickets'
-                        """)[0].decode(Int64.self, at: 0)
-                }
+                let read = { try await Self.rowsRead(on: connection) }
                 var cursor: String?
                 for page in 0..<3 {
                     let before = try await read()
@@ -164,13 +168,7 @@ struct TicketListTests {
             let queries = TicketQueries(client: db.client)
             let now = Self.base
             try await db.client.withTransaction(genericPlans: genericPlans) { connection in
-                // This backend's reads of rm_tickets so far (not flushed to the statistics while
-                // a transaction is open).
-                let read = {
-                    try await connection.query("""
-                        SELECT coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0) FROM pg_stat_xact_user_tables WHERE relname = 'rm_tickets'
-                        """)[0].decode(Int64.self, at: 0)
-                }
+                let read = { try await Self.rowsRead(on: connection) }
                 for filter in [TicketQueries.Filter(), TicketQueries.Filter(statuses: TicketQueries.openStatuses)] {
                     var cursor: String?
                     // Three pages, run more than five times each way, so that a prepared
