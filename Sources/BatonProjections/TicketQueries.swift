@@ -316,18 +316,21 @@ extension TicketQueries {
 }
 
 extension TicketQueries {
-    /// A ticket's lease columns in `rm_tickets`, and its next deadline.
+    /// A ticket's lease columns in `rm_tickets`, its next deadline, and the version of the
+    /// stream the row was written from.
     public struct LeaseMark: Sendable, Hashable {
         public var ticketId: UUID
         public var holder: String?
         public var until: Date?
         public var nextDeadline: Date?
+        public var version: Int
 
-        public init(ticketId: UUID, holder: String?, until: Date?, nextDeadline: Date?) {
+        public init(ticketId: UUID, holder: String?, until: Date?, nextDeadline: Date?, version: Int) {
             self.ticketId = ticketId
             self.holder = holder
             self.until = until
             self.nextDeadline = nextDeadline
+            self.version = version
         }
     }
 
@@ -346,24 +349,29 @@ extension TicketQueries {
                         \(leases.map { PostgresTimestamp($0.until) })::timestamptz[]) AS m(ticket_id, holder, until)
                 JOIN rm_tickets AS before ON before.ticket_id = m.ticket_id
             WHERE t.ticket_id = m.ticket_id
-            RETURNING t.ticket_id, before.lease_holder, before.lease_expires_at, before.next_deadline_at
+            RETURNING t.ticket_id, before.lease_holder, before.lease_expires_at, before.next_deadline_at, before.version
             """).reduce(into: [:]) { marks, row in
             let mark = LeaseMark(
                 ticketId: try row.decode(UUID.self, at: 0), holder: try row.decode(String?.self, at: 1),
-                until: try row.decode(Date?.self, at: 2), nextDeadline: try row.decode(Date?.self, at: 3))
+                until: try row.decode(Date?.self, at: 2), nextDeadline: try row.decode(Date?.self, at: 3),
+                version: Int(try row.decode(Int32.self, at: 4)))
             marks[mark.ticketId] = mark
         }
     }
 
-    /// Puts back the marks ``markLeased(_:in:)`` replaced, for leases that were not recorded.
+    /// Puts back the marks ``markLeased(_:in:)`` replaced, for leases that were not recorded,
+    /// on the rows the projection has not written since (still at the version marked): a row
+    /// it rewrote holds what the log says, which is what the mark is put back for. Safe after
+    /// the marks were committed: the rows need no lock.
     public func restoreLeaseMarks(_ marks: [LeaseMark], in session: PostgresSession) throws {
         guard !marks.isEmpty else { return }
         try session.execute("""
             UPDATE rm_tickets AS t SET lease_holder = m.holder, lease_expires_at = m.until, next_deadline_at = m.deadline
             FROM unnest(\(marks.map(\.ticketId))::uuid[], \(marks.map(\.holder))::text[],
                         \(marks.map { $0.until.map(PostgresTimestamp.init) })::timestamptz[],
-                        \(marks.map { $0.nextDeadline.map(PostgresTimestamp.init) })::timestamptz[]) AS m(ticket_id, holder, until, deadline)
-            WHERE t.ticket_id = m.ticket_id
+                        \(marks.map { $0.nextDeadline.map(PostgresTimestamp.init) })::timestamptz[],
+                        \(marks.map { Int32($0.version) })::integer[]) AS m(ticket_id, holder, until, deadline, version)
+            WHERE t.ticket_id = m.ticket_id AND t.version = m.version
             """)
     }
 }

@@ -62,7 +62,7 @@ struct LeaseCandidatesTests {
         }
     }
 
-    @Test("marking a lease brings the next deadline down to its end, and what it replaced can be put back exactly")
+    @Test("marking a lease brings the next deadline down to its end, and what it replaced is put back exactly where the projection has not rewritten the row")
     func markAndRestore() async throws {
         try await TestDatabase.withFresh(maximumConnections: 2) { db async throws in
             let now = Date(timeIntervalSince1970: 1_780_000_000)
@@ -79,11 +79,12 @@ struct LeaseCandidatesTests {
             }
             let marks = {
                 try await db.client.query("""
-                    SELECT ticket_id, lease_holder, lease_expires_at, next_deadline_at FROM rm_tickets ORDER BY number
+                    SELECT ticket_id, lease_holder, lease_expires_at, next_deadline_at, version FROM rm_tickets ORDER BY number
                     """).map {
                     TicketQueries.LeaseMark(
                         ticketId: try $0.decode(UUID.self, at: 0), holder: try $0.decode(String?.self, at: 1),
-                        until: try $0.decode(Date?.self, at: 2), nextDeadline: try $0.decode(Date?.self, at: 3))
+                        until: try $0.decode(Date?.self, at: 2), nextDeadline: try $0.decode(Date?.self, at: 3),
+                        version: Int(try $0.decode(Int32.self, at: 4)))
                 }
             }
             let original = try await marks()
@@ -101,12 +102,20 @@ struct LeaseCandidatesTests {
             #expect(marked.map(\.until) == [soon, soon])
             #expect(marked.map(\.nextDeadline) == [soon, now.addingTimeInterval(60)])
 
+            // The projection rewrites the second ticket from a newer event before the marks are
+            // put back: that row keeps what the projection wrote.
+            try await db.client.execute("""
+                UPDATE rm_tickets SET lease_holder = NULL, lease_expires_at = NULL, next_deadline_at = \(later), version = 3
+                WHERE ticket_id = \(ids[1])
+                """)
+            let rewritten = try await marks()[1]
             try await db.client.withConnection { connection in
                 try await connection.withSession { session in
-                    try session.withTransaction { try queries.restoreLeaseMarks(Array(before.values), in: $0) }
+                    try queries.restoreLeaseMarks(Array(before.values), in: session)
                 }
             }
-            #expect(try await marks() == original)
+            #expect(try await marks() == [original[0], rewritten])
+            #expect(rewritten != original[1])
         }
     }
 }

@@ -56,6 +56,75 @@ struct SessionTests {
         }
     }
 
+    @Test("a session's transaction sends its BEGIN with its first statement and, when asked, its COMMIT with its last")
+    func transactionRoundTrips() async throws {
+        struct Refused: Error {}
+        try await TestDatabase.withFresh(migrated: false, maximumConnections: 1) { db async throws in
+            try await db.client.execute("CREATE TABLE tickets (number text PRIMARY KEY, queue text)")
+            let numbers = { try await db.client.query("SELECT number FROM tickets ORDER BY number").map { try $0.decode(String.self, at: 0) } }
+            try await db.client.withConnection { connection in
+                try await connection.withSession { session in
+                    // The isolation level holds from the first statement, which went out with the BEGIN.
+                    let isolation = try session.withTransaction(isolation: .repeatableRead) {
+                        try $0.query("SHOW transaction_isolation")[0].decode(String.self, at: 0)
+                    }
+                    #expect(isolation == "repeatable read")
+                    // Inside a transaction block now() is the transaction's start, which a
+                    // statement that slept put well behind; outside, each statement's own.
+                    let inBlock = { (session: PostgresSession) in
+                        _ = try session.query("SELECT pg_sleep(0.01)")
+                        return try session.query("SELECT statement_timestamp() - now() > interval '5 milliseconds'")[0].decode(Bool.self, at: 0)
+                    }
+                    #expect(throws: Refused.self) {
+                        try session.withTransaction { session in
+                            try session.execute("INSERT INTO tickets VALUES ('T-1', 'service-desk')")
+                            #expect(try inBlock(session))
+                            let inserted = try session.committing { try session.execute("INSERT INTO tickets VALUES ('T-2', 'service-desk')") }
+                            #expect(inserted == 1)
+                            // Committed: what follows runs on its own, and a throw takes nothing back.
+                            #expect(try !inBlock(session))
+                            try session.execute("INSERT INTO tickets VALUES ('T-3', 'service-desk')")
+                            throw Refused()
+                        }
+                    }
+                    // A last statement that fails commits nothing: its COMMIT is skipped, and the
+                    // server's error (a duplicate key) is what is thrown.
+                    do {
+                        try session.withTransaction { session in
+                            try session.execute("INSERT INTO tickets VALUES ('T-4', 'service-desk')")
+                            try session.committing { try session.execute("INSERT INTO tickets VALUES ('T-1', 'service-desk')") }
+                        }
+                        Issue.record("a duplicate key was committed")
+                    } catch let error as PostgresError {
+                        #expect(error.sqlState == "23505")
+                    }
+                    // So does a first statement that fails, sent with its BEGIN.
+                    #expect(throws: PostgresError.self) {
+                        try session.withTransaction { try $0.execute("INSERT INTO tickets VALUES ('T-2', 'service-desk')") }
+                    }
+                    // A COPY cannot go with the BEGIN: the BEGIN goes first, on its own, and the
+                    // COPY is rolled back with the rest.
+                    #expect(throws: Refused.self) {
+                        try session.withTransaction { session in
+                            var rows = PostgresCopyRows(columns: ["number", "queue"])
+                            rows.startRow()
+                            rows.append("T-5")
+                            rows.append("service-desk")
+                            try session.copy(into: "tickets", rows)
+                            #expect(try inBlock(session))
+                            throw Refused()
+                        }
+                    }
+                    // A transaction that runs nothing leaves nothing open.
+                    try session.withTransaction { _ in }
+                    #expect(try !inBlock(session))
+                }
+            }
+            #expect(try await numbers() == ["T-1", "T-2", "T-3"])
+            #expect(try await db.client.query("SELECT 1")[0].decode(Int32.self, at: 0) == 1)
+        }
+    }
+
     @Test("a connection in a session refuses a second user, as it does between two queries")
     func oneUser() async throws {
         try await TestDatabase.withFresh(migrated: false, maximumConnections: 1) { db async throws in

@@ -145,7 +145,7 @@ final class LeaseDesk: Sendable {
             if requests.contains(where: { $0.seconds == nil }) {
                 for queue in requests[0].queues { lengths[queue] = try await agreements.leaseLength(queue: queue) }
             }
-            // The whole grant, six statements, in one hop to the database's threads: between
+            // The whole grant, six statements in four round trips, in one hop to the database's threads: between
             // hops a grant waited its turn on the cooperative pool behind HTTP requests and
             // projection batches, holding its row locks, and those waits were most of a
             // grant's time under load. Generic plans: every statement of a grant is a key or
@@ -210,24 +210,35 @@ final class LeaseDesk: Sendable {
         }
         guard !decisions.isEmpty else { return requests.map { _ in [] } }
 
-        // Marked first and appended last: the append takes the log's head lock, held to commit.
+        // Marked first and appended last: the append takes the log's head lock, held to commit,
+        // and the COMMIT goes with it, so that the server commits without waiting for this
+        // thread to read the append's answer and ask.
         let before = try queries.markLeased(decisions.compactMap { decision in
             decision.ticket.lease.map { (decision.ticket.id, $0.holder.rawValue, $0.expiresAt) }
         }, in: session)
+        let appended = try session.committing { try store.append(decisions.map(\.append), in: session) }
         var granted: [[Ticket]] = requests.map { _ in [] }
         var unmarked: [TicketQueries.LeaseMark] = []
-        for (decision, result) in zip(decisions, try store.append(decisions.map(\.append), in: session)) {
+        for (decision, result) in zip(decisions, appended) {
             switch result {
             case .success:
                 granted[decision.request].append(decision.ticket)
-            case .failure(let error) where error is WrongExpectedVersion:
-                // Changed meanwhile: not leased, and its row as it was.
-                if let marks = before[decision.ticket.id] { unmarked.append(marks) }
             case .failure(let error):
-                throw error
+                // Changed meanwhile (its expected version): not leased, and its row as it was.
+                if !(error is WrongExpectedVersion) {
+                    logger.error("a lease was not recorded", metadata: ["ticket": "\(decision.ticket.number)", "error": "\(error)"])
+                }
+                if let marks = before[decision.ticket.id] { unmarked.append(marks) }
             }
         }
-        try queries.restoreLeaseMarks(unmarked, in: session)
+        // Rare: a ticket that changed between its read and the append. Its row is put back
+        // after the commit (the projection would rewrite it anyway, from that change); the
+        // leases made are granted whatever happens here.
+        do {
+            try queries.restoreLeaseMarks(unmarked, in: session)
+        } catch {
+            logger.warning("could not put back the marks of leases not made", metadata: ["tickets": "\(unmarked.map(\.ticketId))", "error": "\(error)"])
+        }
         return granted
     }
 }

@@ -26,6 +26,13 @@ public final class PostgresConnection: @unchecked Sendable {
     /// connection's one user, inside `executeBlocking`.
     private var prepared: [PreparedKey: String] = [:]
     private var statementsPrepared = 0
+    /// What a ``PostgresSession`` transaction holds back to send with its first statement, in
+    /// the same round trip: its BEGIN and its settings. Touched only by the connection's one
+    /// user.
+    var heldBack: [String] = []
+    /// Whether the next statement is its transaction's last, to be sent with COMMIT in the
+    /// same round trip (see ``PostgresSession/committing(with:)``).
+    var commitWithNext = false
     /// Beyond this many, statements run unprepared (SQL built from varying parts must not
     /// fill the server's memory).
     static let preparedLimit = 256
@@ -209,11 +216,62 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     func executeBlocking(_ query: PostgresQuery) throws -> PostgresRows {
+        if !heldBack.isEmpty || commitWithNext { return try executeWithHeldBack(query) }
+        let name = try preparedName(for: query)
+        func run(_ statement: String?) -> OpaquePointer? {
+            Self.withValues(of: query) { count, values, lengths, formats in
+                if let statement {
+                    return PQexecPrepared(handle, statement, count, values, lengths, formats, 1)
+                }
+                return PQexecParams(handle, query.sql, count, query.bindings.types, values, lengths, formats, 1)
+            }
+        }
+        do {
+            return try check(run(name))
+        } catch let error as PostgresError where name != nil && Self.isStalePlan(error) {
+            // The statement's tables changed shape under it ("cached plan must not change
+            // result type"), or the session forgot it: prepare it afresh next time, and run
+            // it unprepared now unless a transaction already failed with the error.
+            forgetPrepared(query)
+            guard PQtransactionStatus(handle) == PQTRANS_IDLE else { throw error }
+            if let stale = PQexec(handle, "DEALLOCATE \(name!)") { PQclear(stale) }
+            return try check(run(nil))
+        }
+    }
+
+    /// The name `query` is prepared under on this connection, preparing it first if it is
+    /// new (nil beyond ``preparedLimit``: then it runs unprepared).
+    private func preparedName(for query: PostgresQuery) throws -> String? {
+        let bindings = query.bindings
+        guard bindings.count <= Int(UInt16.max) else {
+            throw PostgresError(code: .invalidQuery, message: "a statement takes at most 65535 parameters, got \(bindings.count)")
+        }
+        let key = PreparedKey(sql: query.sql, types: bindings.types)
+        if let name = prepared[key] { return name }
+        guard prepared.count < Self.preparedLimit else { return nil }
+        let name = "baton_\(statementsPrepared)"
+        _ = try check(PQprepare(handle, name, query.sql, Int32(bindings.count), bindings.types))
+        statementsPrepared += 1
+        prepared[key] = name
+        return name
+    }
+
+    private func forgetPrepared(_ query: PostgresQuery) {
+        prepared[PreparedKey(sql: query.sql, types: query.bindings.types)] = nil
+    }
+
+    private static func isStalePlan(_ error: PostgresError) -> Bool {
+        error.sqlState == "0A000" || error.sqlState == "26000"
+    }
+
+    /// Calls `body` with the query's values as libpq takes them: their count, a pointer to
+    /// each (nil for NULL) into one buffer, their lengths and their formats (all binary).
+    private static func withValues<Result>(
+        of query: PostgresQuery,
+        _ body: (Int32, [UnsafePointer<CChar>?], [Int32], [Int32]) -> Result
+    ) -> Result {
         let bindings = query.bindings
         let count = bindings.count
-        guard count <= Int(UInt16.max) else {
-            throw PostgresError(code: .invalidQuery, message: "a statement takes at most 65535 parameters, got \(count)")
-        }
         var lengths = [Int32](repeating: 0, count: count)
         let formats = [Int32](repeating: 1, count: count)
         var offsets = [Int](repeating: -1, count: count)
@@ -227,45 +285,87 @@ public final class PostgresConnection: @unchecked Sendable {
             lengths[index] = Int32(value.count)
             storage.append(contentsOf: value)
         }
-        let key = PreparedKey(sql: query.sql, types: bindings.types)
-        var name = prepared[key]
-        if name == nil, prepared.count < Self.preparedLimit {
-            let candidate = "baton_\(statementsPrepared)"
-            _ = try check(PQprepare(handle, candidate, query.sql, Int32(count), bindings.types))
-            statementsPrepared += 1
-            prepared[key] = candidate
-            name = candidate
-        }
-        func run(_ statement: String?) -> OpaquePointer? {
-            storage.withUnsafeBytes { buffer -> OpaquePointer? in
-                let base = buffer.baseAddress!
-                let pointers: [UnsafePointer<CChar>?] = offsets.map { offset in
-                    offset < 0 ? nil : base.advanced(by: offset).assumingMemoryBound(to: CChar.self)
-                }
-                if let statement {
-                    return PQexecPrepared(handle, statement, Int32(count), pointers, lengths, formats, 1)
-                }
-                return PQexecParams(handle, query.sql, Int32(count), bindings.types, pointers, lengths, formats, 1)
+        return storage.withUnsafeBytes { buffer in
+            let base = buffer.baseAddress!
+            let values: [UnsafePointer<CChar>?] = offsets.map { offset in
+                offset < 0 ? nil : base.advanced(by: offset).assumingMemoryBound(to: CChar.self)
             }
+            return body(Int32(count), values, lengths, formats)
         }
-        do {
-            return try check(run(name))
-        } catch let error as PostgresError where name != nil && (error.sqlState == "0A000" || error.sqlState == "26000") {
-            // The statement's tables changed shape under it ("cached plan must not change
-            // result type"), or the session forgot it: prepare it afresh next time, and run
-            // it unprepared now unless a transaction already failed with the error.
-            prepared[key] = nil
-            guard PQtransactionStatus(handle) == PQTRANS_IDLE else { throw error }
-            if let stale = PQexec(handle, "DEALLOCATE \(name!)") { PQclear(stale) }
-            return try check(run(nil))
+    }
+
+    /// Runs `query` with what its transaction held back: the BEGIN before it, the COMMIT
+    /// after it when it is the last, all in one round trip.
+    private func executeWithHeldBack(_ query: PostgresQuery) throws -> PostgresRows {
+        let before = heldBack.map { PostgresQuery(unsafeSQL: $0) }
+        let after: [PostgresQuery] = commitWithNext ? ["COMMIT"] : []
+        heldBack = []
+        commitWithNext = false
+        return try pipelineBlocking(before + [query] + after, prepared: before.count)
+    }
+
+    /// Sends `queries` together (libpq's pipeline mode) and waits once for all their answers:
+    /// one round trip instead of one per statement. Each statement runs only if every one
+    /// before it succeeded (the server skips the rest after an error); the first error is
+    /// thrown. Returns the rows of `queries[answer]`. The statements before `answer` and after
+    /// it are fixed SQL (BEGIN, SET LOCAL, COMMIT), sent unprepared.
+    private func pipelineBlocking(_ queries: [PostgresQuery], prepared answer: Int) throws -> PostgresRows {
+        let name = try preparedName(for: queries[answer])
+        guard PQenterPipelineMode(handle) == 1 else { throw lostOrFailed() }
+        var sent = 0
+        for (index, query) in queries.enumerated() {
+            let ok = Self.withValues(of: query) { count, values, lengths, formats in
+                if index == answer, let name {
+                    return PQsendQueryPrepared(handle, name, count, values, lengths, formats, 1)
+                }
+                return PQsendQueryParams(handle, query.sql, count, query.bindings.types, values, lengths, formats, 1)
+            }
+            guard ok == 1 else { break }
+            sent += 1
         }
+        guard PQpipelineSync(handle) == 1 else { throw lostOrFailed() }
+        // Each statement's result, then the sync's; nothing may be left unread when the
+        // connection leaves pipeline mode.
+        var outcomes: [Result<PostgresRows, any Error>] = []
+        for _ in 0..<sent {
+            var outcome: Result<PostgresRows, any Error>?
+            while let result = PQgetResult(handle) {
+                if outcome == nil { outcome = Result { try check(result) } } else { PQclear(result) }
+            }
+            outcomes.append(outcome ?? .failure(lostOrFailed()))
+        }
+        if let sync = PQgetResult(handle) { PQclear(sync) }
+        PQexitPipelineMode(handle)
+        guard sent == queries.count else { throw lostOrFailed() }
+        // An error's own result comes first; the statements it stopped answer "aborted".
+        if let failure = outcomes.first(where: { if case .failure = $0 { true } else { false } }), case .failure(let error) = failure {
+            if let error = error as? PostgresError, Self.isStalePlan(error) { forgetPrepared(queries[answer]) }
+            throw error
+        }
+        return try outcomes[answer].get()
+    }
+
+    private func lostOrFailed() -> PostgresError {
+        PostgresError(code: PQstatus(handle) == CONNECTION_OK ? .server : .connectionLost, message: Self.errorMessage(handle))
     }
 
     func executeScriptBlocking(_ sql: String) throws {
+        try sendHeldBack()
         _ = try check(PQexec(handle, sql))
     }
 
+    /// Sends what a transaction held back, on its own: before a statement that cannot go in a
+    /// pipeline (a script, a COPY).
+    private func sendHeldBack() throws {
+        guard !heldBack.isEmpty else { return }
+        let statements = heldBack
+        heldBack = []
+        _ = try check(PQexec(handle, statements.joined(separator: "; ")))
+    }
+
     func copyBlocking(_ sql: String, _ parts: [[UInt8]]) throws -> PostgresRows {
+        precondition(!commitWithNext, "a COPY cannot carry its transaction's COMMIT")
+        try sendHeldBack()
         guard let started = PQexec(handle, sql) else {
             throw PostgresError(code: PQstatus(handle) == CONNECTION_OK ? .server : .connectionLost, message: Self.errorMessage(handle))
         }

@@ -35,22 +35,44 @@ public struct PostgresSession {
 
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
     /// The options are those of ``PostgresConnection/withTransaction(isolation:waitForDisk:genericPlans:_:)``.
+    ///
+    /// The BEGIN (with the options' settings) is not sent on its own: it goes with the body's
+    /// first statement, in the same round trip, and a body that runs no statement sends
+    /// nothing. Make the body's last statement with ``committing(with:)`` to send the COMMIT
+    /// with it as well.
     public func withTransaction<Result>(
         isolation: PostgresClient.IsolationLevel = .readCommitted,
         waitForDisk: Bool = true,
         genericPlans: Bool = false,
         _ body: (PostgresSession) throws -> Result
     ) throws -> Result {
-        try connection.executeScriptBlocking(PostgresConnection.beginScript(isolation: isolation, waitForDisk: waitForDisk, genericPlans: genericPlans))
+        precondition(connection.heldBack.isEmpty && PQtransactionStatus(connection.handle) == PQTRANS_IDLE, "a session transaction cannot nest")
+        connection.heldBack = PostgresConnection.beginStatements(isolation: isolation, waitForDisk: waitForDisk, genericPlans: genericPlans)
         let result: Result
         do {
             result = try body(self)
         } catch {
-            try? connection.executeScriptBlocking("ROLLBACK")
+            connection.heldBack = []
+            connection.commitWithNext = false
+            if PQtransactionStatus(connection.handle) != PQTRANS_IDLE { try? connection.executeScriptBlocking("ROLLBACK") }
             throw error
         }
-        try connection.executeScriptBlocking("COMMIT")
+        connection.heldBack = []
+        // Still open unless the body committed with its last statement.
+        if PQtransactionStatus(connection.handle) != PQTRANS_IDLE { try connection.executeScriptBlocking("COMMIT") }
         return result
+    }
+
+    /// Runs `body`, whose first statement is the last of the transaction
+    /// (``withTransaction(isolation:waitForDisk:genericPlans:_:)``): the COMMIT is sent with
+    /// it, in the same round trip, and the server commits as soon as that statement is done.
+    /// When the statement fails, nothing is committed and its error is thrown. Statements
+    /// after it run outside the transaction, each on its own.
+    @discardableResult
+    public func committing<Result>(with body: () throws -> Result) throws -> Result {
+        connection.commitWithNext = true
+        defer { connection.commitWithNext = false }
+        return try body()
     }
 }
 

@@ -174,8 +174,13 @@ extension PostgresConnection {
 
     /// What starts a transaction with these options, in one round trip.
     static func beginScript(isolation: PostgresClient.IsolationLevel, waitForDisk: Bool, genericPlans: Bool) -> String {
-        "BEGIN ISOLATION LEVEL \(isolation.sql)"
-            + (waitForDisk ? "" : "; SET LOCAL synchronous_commit = off")
-            + (genericPlans ? "; SET LOCAL plan_cache_mode = force_generic_plan" : "")
+        beginStatements(isolation: isolation, waitForDisk: waitForDisk, genericPlans: genericPlans).joined(separator: "; ")
+    }
+
+    /// The statements that start a transaction with these options.
+    static func beginStatements(isolation: PostgresClient.IsolationLevel, waitForDisk: Bool, genericPlans: Bool) -> [String] {
+        ["BEGIN ISOLATION LEVEL \(isolation.sql)"]
+            + (waitForDisk ? [] : ["SET LOCAL synchronous_commit = off"])
+            + (genericPlans ? ["SET LOCAL plan_cache_mode = force_generic_plan"] : [])
     }
 }
