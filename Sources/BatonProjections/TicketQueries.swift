@@ -341,16 +341,27 @@ extension TicketQueries {
     /// ``restoreLeaseMarks(_:in:)``.
     public func markLeased(_ leases: [(ticketId: UUID, holder: String, until: Date)], in session: PostgresSession) throws -> [UUID: LeaseMark] {
         guard !leases.isEmpty else { return [:] }
+        return try leaseMarks(from: session.query(markLeasedStatement(leases)))
+    }
+
+    /// The statement of ``markLeased(_:in:)``, for a caller that sends it with others in one
+    /// round trip (``PostgresSession/pipeline(_:)``); ``leaseMarks(from:)`` reads its answer.
+    public func markLeasedStatement(_ leases: [(ticketId: UUID, holder: String, until: Date)]) -> PostgresQuery {
         // `before` is the row as the statement found it: RETURNING gives the new values only.
-        return try session.query("""
-            UPDATE rm_tickets AS t SET lease_holder = m.holder, lease_expires_at = m.until,
-                next_deadline_at = LEAST(t.next_deadline_at, m.until)
-            FROM unnest(\(leases.map(\.ticketId))::uuid[], \(leases.map(\.holder))::text[],
-                        \(leases.map { PostgresTimestamp($0.until) })::timestamptz[]) AS m(ticket_id, holder, until)
-                JOIN rm_tickets AS before ON before.ticket_id = m.ticket_id
-            WHERE t.ticket_id = m.ticket_id
-            RETURNING t.ticket_id, before.lease_holder, before.lease_expires_at, before.next_deadline_at, before.version
-            """).reduce(into: [:]) { marks, row in
+        """
+        UPDATE rm_tickets AS t SET lease_holder = m.holder, lease_expires_at = m.until,
+            next_deadline_at = LEAST(t.next_deadline_at, m.until)
+        FROM unnest(\(leases.map(\.ticketId))::uuid[], \(leases.map(\.holder))::text[],
+                    \(leases.map { PostgresTimestamp($0.until) })::timestamptz[]) AS m(ticket_id, holder, until)
+            JOIN rm_tickets AS before ON before.ticket_id = m.ticket_id
+        WHERE t.ticket_id = m.ticket_id
+        RETURNING t.ticket_id, before.lease_holder, before.lease_expires_at, before.next_deadline_at, before.version
+        """
+    }
+
+    /// Each marked row's marks as they were, from what ``markLeasedStatement(_:)`` answered.
+    public func leaseMarks(from rows: PostgresRows) throws -> [UUID: LeaseMark] {
+        try rows.reduce(into: [:]) { marks, row in
             let mark = LeaseMark(
                 ticketId: try row.decode(UUID.self, at: 0), holder: try row.decode(String?.self, at: 1),
                 until: try row.decode(Date?.self, at: 2), nextDeadline: try row.decode(Date?.self, at: 3),

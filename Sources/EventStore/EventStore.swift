@@ -110,6 +110,24 @@ public final class EventStore: Sendable {
     }
 
     static func execute(_ requests: [Append], in session: PostgresSession) throws -> [Result<AppendResult, any Error>] {
+        try results(of: requests, from: session.query(statement(for: requests)))
+    }
+
+    /// The statement that makes `appends`, for a caller that sends it with other statements
+    /// in one round trip (``PostgresSession/pipeline(_:)``), inside its transaction as with
+    /// ``append(_:in:)``; ``appendResults(_:from:)`` reads its answer.
+    public func appendStatement(_ appends: [Append]) -> PostgresQuery {
+        precondition(!appends.isEmpty && appends.allSatisfy { !$0.events.isEmpty }, "an append needs at least one event")
+        return Self.statement(for: appends)
+    }
+
+    /// What ``appendStatement(_:)`` answered: one result per append, in order, as
+    /// ``append(_:in:)`` returns them.
+    public func appendResults(_ appends: [Append], from rows: PostgresRows) throws -> [Result<AppendResult, any Error>] {
+        try Self.results(of: appends, from: rows)
+    }
+
+    private static func statement(for requests: [Append]) -> PostgresQuery {
         var kinds: [String] = []
         var expected: [Int64] = []
         for request in requests {
@@ -123,7 +141,7 @@ public final class EventStore: Sendable {
         let contentHashes = requests.flatMap { request in
             request.events.map { PostgresBytes(ContentHash.compute(event: $0, stream: request.stream, commandId: request.commandId)) }
         }
-        let rows = try session.query("""
+        return """
             SELECT append_index, out_position, stream_version, duplicate, conflict, actual FROM event_store_append(
                 \(requests.map(\.stream)), \(kinds), \(expected), \(requests.map(\.commandId)),
                 \(requests.map { Int32($0.events.count) }),
@@ -131,7 +149,10 @@ public final class EventStore: Sendable {
                 \(events.map { PostgresRawJSON(bytes: $0.data) }), \(events.map { PostgresTimestamp($0.occurredAt) }),
                 \(events.map(\.actor)), \(events.map(\.correlationId)), \(events.map(\.causationId)),
                 \(contentHashes))
-            """)
+            """
+    }
+
+    private static func results(of requests: [Append], from rows: PostgresRows) throws -> [Result<AppendResult, any Error>] {
         var results = requests.map { AppendResult(stream: $0.stream, positions: [], streamVersion: 0, isDuplicate: false) }
         var conflicts: [Int: WrongExpectedVersion] = [:]
         for row in rows {

@@ -125,6 +125,53 @@ struct SessionTests {
         }
     }
 
+    @Test("a pipeline answers each of its statements in order; an error stops the statements after it, and is what is thrown")
+    func pipelines() async throws {
+        try await TestDatabase.withFresh(migrated: false, maximumConnections: 1) { db async throws in
+            try await db.client.execute("CREATE TABLE tickets (number text PRIMARY KEY, queue text)")
+            let numbers = { try await db.client.query("SELECT number FROM tickets ORDER BY number").map { try $0.decode(String.self, at: 0) } }
+            try await db.client.withConnection { connection in
+                try await connection.withSession { session in
+                    let answers = try session.pipeline([
+                        "INSERT INTO tickets VALUES ('T-1', 'service-desk') RETURNING number",
+                        "SELECT count(*) FROM tickets WHERE queue = \("service-desk")",
+                        "INSERT INTO tickets VALUES (\("T-2"), \("civicsoft-apps")), ('T-3', 'service-desk')",
+                    ])
+                    #expect(try answers[0].map { try $0.decode(String.self, at: 0) } == ["T-1"])
+                    #expect(try answers[1][0].decode(Int.self, at: 0) == 1)
+                    #expect(answers[2].affectedRows == 2)
+                    // Outside a transaction the pipeline's statements make one: the failing second
+                    // is thrown, the third never runs, and the first is taken back.
+                    do {
+                        _ = try session.pipeline([
+                            "INSERT INTO tickets VALUES ('T-4', 'service-desk')",
+                            "INSERT INTO tickets VALUES ('T-1', 'service-desk')",
+                            "INSERT INTO tickets VALUES ('T-5', 'service-desk')",
+                        ])
+                        Issue.record("a duplicate key went in")
+                    } catch let error as PostgresError {
+                        #expect(error.sqlState == "23505")
+                    }
+                    #expect(try session.query("SELECT count(*) FROM tickets WHERE number IN ('T-4', 'T-5')")[0].decode(Int.self, at: 0) == 0)
+                    // In a transaction, a pipeline sent committing carries BEGIN and COMMIT.
+                    try session.withTransaction { session in
+                        try session.committing {
+                            _ = try session.pipeline(["INSERT INTO tickets VALUES ('T-6', 'service-desk')", "DELETE FROM tickets WHERE number = 'T-3'"])
+                        }
+                    }
+                    #expect(throws: PostgresError.self) {
+                        try session.withTransaction { session in
+                            try session.committing {
+                                _ = try session.pipeline(["INSERT INTO tickets VALUES ('T-7', 'service-desk')", "INSERT INTO tickets VALUES ('T-6', 'service-desk')"])
+                            }
+                        }
+                    }
+                }
+            }
+            #expect(try await numbers() == ["T-1", "T-2", "T-6"])
+        }
+    }
+
     @Test("a connection in a session refuses a second user, as it does between two queries")
     func oneUser() async throws {
         try await TestDatabase.withFresh(migrated: false, maximumConnections: 1) { db async throws in

@@ -145,11 +145,13 @@ final class LeaseDesk: Sendable {
             if requests.contains(where: { $0.seconds == nil }) {
                 for queue in requests[0].queues { lengths[queue] = try await agreements.leaseLength(queue: queue) }
             }
-            // The whole grant, six statements in four round trips, in one hop to the database's threads: between
-            // hops a grant waited its turn on the cooperative pool behind HTTP requests and
-            // projection batches, holding its row locks, and those waits were most of a
-            // grant's time under load. Generic plans: every statement of a grant is a key or
-            // array lookup, and the marks' UPDATE was otherwise planned afresh for each grant.
+            // The whole grant in one hop to the database's threads: between hops a grant
+            // waited its turn on the cooperative pool behind HTTP requests and projection
+            // batches, holding its row locks, and those waits were most of a grant's time
+            // under load. Its six statements take three round trips (BEGIN with the
+            // candidates; the streams; the marks, the append and COMMIT). Generic plans: every
+            // statement of a grant is a key or array lookup, and the marks' UPDATE was
+            // otherwise planned afresh for each grant.
             let granted = try await commands.tickets.store.client.withConnection { [lengths] connection in
                 try await connection.withSession { session in
                     try session.withTransaction(genericPlans: true) { try self.lease(requests, lengths: lengths, in: $0) }
@@ -210,13 +212,17 @@ final class LeaseDesk: Sendable {
         }
         guard !decisions.isEmpty else { return requests.map { _ in [] } }
 
-        // Marked first and appended last: the append takes the log's head lock, held to commit,
-        // and the COMMIT goes with it, so that the server commits without waiting for this
-        // thread to read the append's answer and ask.
-        let before = try queries.markLeased(decisions.compactMap { decision in
+        // Marked first and appended last: the append takes the log's head lock, held to commit.
+        // Both go in one round trip with the COMMIT, so that the server appends as soon as the
+        // rows are marked and commits as soon as the append is done, without waiting for this
+        // thread to read each answer and send the next statement.
+        let marks = queries.markLeasedStatement(decisions.compactMap { decision in
             decision.ticket.lease.map { (decision.ticket.id, $0.holder.rawValue, $0.expiresAt) }
-        }, in: session)
-        let appended = try session.committing { try store.append(decisions.map(\.append), in: session) }
+        })
+        let appends = decisions.map(\.append)
+        let answers = try session.committing { try session.pipeline([marks, store.appendStatement(appends)]) }
+        let before = try queries.leaseMarks(from: answers[0])
+        let appended = try store.appendResults(appends, from: answers[1])
         var granted: [[Ticket]] = requests.map { _ in [] }
         var unmarked: [TicketQueries.LeaseMark] = []
         for (decision, result) in zip(decisions, appended) {

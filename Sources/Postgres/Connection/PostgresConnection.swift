@@ -297,25 +297,27 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Runs `query` with what its transaction held back: the BEGIN before it, the COMMIT
     /// after it when it is the last, all in one round trip.
     private func executeWithHeldBack(_ query: PostgresQuery) throws -> PostgresRows {
+        try pipelineBlocking([query])[0]
+    }
+
+    /// Sends `queries` together (libpq's pipeline mode), with what their transaction held
+    /// back (its BEGIN before them, its COMMIT after them when they are its last), and waits
+    /// once for all their answers: one round trip instead of one per statement. Each
+    /// statement runs only if every one before it succeeded (the server skips the rest after
+    /// an error); the first error is thrown. Returns the rows of each of `queries`.
+    func pipelineBlocking(_ queries: [PostgresQuery]) throws -> [PostgresRows] {
+        // The held-back statements are fixed SQL (BEGIN, SET LOCAL, COMMIT), sent unprepared.
         let before = heldBack.map { PostgresQuery(unsafeSQL: $0) }
         let after: [PostgresQuery] = commitWithNext ? ["COMMIT"] : []
         heldBack = []
         commitWithNext = false
-        return try pipelineBlocking(before + [query] + after, prepared: before.count)
-    }
-
-    /// Sends `queries` together (libpq's pipeline mode) and waits once for all their answers:
-    /// one round trip instead of one per statement. Each statement runs only if every one
-    /// before it succeeded (the server skips the rest after an error); the first error is
-    /// thrown. Returns the rows of `queries[answer]`. The statements before `answer` and after
-    /// it are fixed SQL (BEGIN, SET LOCAL, COMMIT), sent unprepared.
-    private func pipelineBlocking(_ queries: [PostgresQuery], prepared answer: Int) throws -> PostgresRows {
-        let name = try preparedName(for: queries[answer])
+        let names = try [String?](repeating: nil, count: before.count) + queries.map(preparedName(for:)) + after.map { _ in nil }
+        let all = before + queries + after
         guard PQenterPipelineMode(handle) == 1 else { throw lostOrFailed() }
         var sent = 0
-        for (index, query) in queries.enumerated() {
+        for (query, name) in zip(all, names) {
             let ok = Self.withValues(of: query) { count, values, lengths, formats in
-                if index == answer, let name {
+                if let name {
                     return PQsendQueryPrepared(handle, name, count, values, lengths, formats, 1)
                 }
                 return PQsendQueryParams(handle, query.sql, count, query.bindings.types, values, lengths, formats, 1)
@@ -336,13 +338,14 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         if let sync = PQgetResult(handle) { PQclear(sync) }
         PQexitPipelineMode(handle)
-        guard sent == queries.count else { throw lostOrFailed() }
+        guard sent == all.count else { throw lostOrFailed() }
         // An error's own result comes first; the statements it stopped answer "aborted".
-        if let failure = outcomes.first(where: { if case .failure = $0 { true } else { false } }), case .failure(let error) = failure {
-            if let error = error as? PostgresError, Self.isStalePlan(error) { forgetPrepared(queries[answer]) }
+        for (index, outcome) in outcomes.enumerated() {
+            guard case .failure(let error) = outcome else { continue }
+            if let error = error as? PostgresError, Self.isStalePlan(error), names[index] != nil { forgetPrepared(all[index]) }
             throw error
         }
-        return try outcomes[answer].get()
+        return try outcomes[before.count..<(before.count + queries.count)].map { try $0.get() }
     }
 
     private func lostOrFailed() -> PostgresError {

@@ -26,6 +26,17 @@ public struct PostgresSession {
         try connection.executeBlocking(query).affectedRows
     }
 
+    /// Runs `queries` in one round trip (libpq's pipeline mode): for statements that do not
+    /// depend on each other's answers. Each runs only if every one before it succeeded; the
+    /// first error is thrown. Returns the rows of each, in order. Outside a transaction they
+    /// make one of their own (all or none). In a transaction of the session, its BEGIN goes
+    /// with them when they are its first statements, and its COMMIT when they are sent with
+    /// ``committing(with:)``.
+    public func pipeline(_ queries: [PostgresQuery]) throws -> [PostgresRows] {
+        guard !queries.isEmpty else { return [] }
+        return try connection.pipelineBlocking(queries)
+    }
+
     /// ``PostgresConnection/copy(into:_:)`` in the session.
     @discardableResult
     public func copy(into table: String, _ rows: PostgresCopyRows) throws -> Int {
@@ -63,7 +74,7 @@ public struct PostgresSession {
         return result
     }
 
-    /// Runs `body`, whose first statement is the last of the transaction
+    /// Runs `body`, whose first statement (or ``pipeline(_:)``) is the last of the transaction
     /// (``withTransaction(isolation:waitForDisk:genericPlans:_:)``): the COMMIT is sent with
     /// it, in the same round trip, and the server commits as soon as that statement is done.
     /// When the statement fails, nothing is committed and its error is thrown. Statements
