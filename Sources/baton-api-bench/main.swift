@@ -8,12 +8,14 @@
 //   cluster. The HTTP load comes from wrk when it is on PATH (a separate process, so the
 //   load generator's cost is not batond's), else from an in-process Swift client
 //   (BENCH_CLIENT=swift forces it);
-// - leases: latency of POST /v1/leases with 20 concurrent vendor workers, p50 and p99;
+// - leases: latency of POST /v1/leases with 20 concurrent vendor workers, p50 and p99, in
+//   several runs one after another (each run's figures, and in how many p99 met the goal);
 // - ticket list: a page of GET /v1/tickets's query, first and tenth, against the same page
 //   sorted from every ticket its filter passes;
 // - NDJSON import: resident memory while a large body streams through POST /v1/tickets/import.
 //
-// Sizes: BENCH_TICKETS (default 12,000), BENCH_LEASES (per worker, default 100),
+// Sizes: BENCH_TICKETS (default 12,000), BENCH_LEASES (per worker, default 100), BENCH_LEASE_RUNS
+// (lease measurements one after another, default 3),
 // BENCH_NDJSON_MB (default 100), BENCH_REBUILD_TICKETS (default 125,000), BENCH_REBUILD_BATCH (events per
 // rebuild batch, default 10,000). BENCH_SECTIONS picks
 // sections by name (comma-separated: ingest, leases, list, import, lag, rebuild; default all);
@@ -32,6 +34,7 @@ import Postgres
 let environment = ProcessInfo.processInfo.environment
 let ticketsToOpen = Int(environment["BENCH_TICKETS"] ?? "") ?? 12_000
 let leasesPerWorker = Int(environment["BENCH_LEASES"] ?? "") ?? 100
+let leaseRuns = max(1, Int(environment["BENCH_LEASE_RUNS"] ?? "") ?? 3)
 let ndjsonMegabytes = Int(environment["BENCH_NDJSON_MB"] ?? "") ?? 100
 let rebuildTickets = Int(environment["BENCH_REBUILD_TICKETS"] ?? "") ?? 125_000
 let sections = Set((environment["BENCH_SECTIONS"] ?? "ingest,leases,list,import,lag,rebuild").split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) })
@@ -256,8 +259,11 @@ do {
         }
         let opened: Double
         if wrkPath != nil {
-            // As long as the Swift client would take for BENCH_TICKETS at 1,000/s, at least 10 s.
-            let result = try wrk(base + "/v1/tickets", token: ingest, body: payload, connections: 32, seconds: max(10, ticketsToOpen / 1_000))
+            // As long as the Swift client would take for BENCH_TICKETS at 1,000/s, at least 10 s,
+            // and long enough to open the tickets every lease run takes (5 s each, at most
+            // about as fast as tickets open).
+            let seconds = max(10, ticketsToOpen / 1_000, sections.contains("leases") ? 5 * leaseRuns + 3 : 0)
+            let result = try wrk(base + "/v1/tickets", token: ingest, body: payload, connections: 32, seconds: seconds)
             guard result.failed == 0 else { throw BenchError("\(result.failed) of \(result.requests) openings failed") }
             opened = result.perSecond
             print("\n(load from wrk, a separate process: \(result.requests) tickets opened)")
@@ -281,37 +287,41 @@ do {
         print("  (projections caught up: \(caughtUp), \(String(format: "%.1f", seconds(ContinuousClock.now - catchUp))) s after the last ticket)")
         let queued = try await admin.query("SELECT queue || ':' || status || ':' || (lease_holder IS NULL)::text, count(*) FROM rm_tickets GROUP BY 1").map { "\(try $0.decode(String?.self, at: 0) ?? "-")=\(try $0.decode(Int64.self, at: 1))" }
         print("  (tickets by queue: \(queued.joined(separator: ", ")))")
-        let leasedBefore = try await admin.query("SELECT count(*) FROM rm_tickets WHERE lease_holder IS NOT NULL")[0].decode(Int64.self, at: 0)
-        let p50: Double, p99: Double, leases: Int
-        if wrkPath != nil {
-            // Short enough that the queue never runs dry: every request must lease a ticket.
-            let result = try wrk(base + "/v1/leases", token: vendor, body: #"{"max":1}"#, connections: 20, seconds: 5)
-            guard result.failed == 0 else { throw BenchError("\(result.failed) of \(result.requests) lease requests failed") }
-            _ = try await projections.waitUntilApplied(try await EventStore(client: admin).headPosition(), timeout: .seconds(60))
-            let leased = try await admin.query("SELECT count(*) FROM rm_tickets WHERE lease_holder IS NOT NULL")[0].decode(Int64.self, at: 0) - leasedBefore
-            // wrk counts the answers it read; up to one request per connection was still in flight.
-            guard (Int64(result.requests)...Int64(result.requests + 20)).contains(leased) else {
-                throw BenchError("\(result.requests) lease requests leased \(leased) tickets: the queue ran dry")
+        print("\nLease latency, 20 concurrent vendor workers, one ticket per request, \(leaseRuns) run\(leaseRuns == 1 ? "" : "s") one after another")
+        print(wrkPath != nil ? "(load from wrk, a separate process; 5 s a run)" : "(load from an in-process Swift client; install wrk to load from a separate process)")
+        var p99s: [Double] = []
+        for run in 1...leaseRuns {
+            let leasedBefore = try await admin.query("SELECT count(*) FROM rm_tickets WHERE lease_holder IS NOT NULL")[0].decode(Int64.self, at: 0)
+            let p50: Double, p99: Double, leases: Int
+            if wrkPath != nil {
+                // Short enough that the queue never runs dry: every request must lease a ticket.
+                let result = try wrk(base + "/v1/leases", token: vendor, body: #"{"max":1}"#, connections: 20, seconds: 5)
+                guard result.failed == 0 else { throw BenchError("\(result.failed) of \(result.requests) lease requests failed") }
+                _ = try await projections.waitUntilApplied(try await EventStore(client: admin).headPosition(), timeout: .seconds(60))
+                let leased = try await admin.query("SELECT count(*) FROM rm_tickets WHERE lease_holder IS NOT NULL")[0].decode(Int64.self, at: 0) - leasedBefore
+                // wrk counts the answers it read; up to one request per connection was still in flight.
+                guard (Int64(result.requests)...Int64(result.requests + 20)).contains(leased) else {
+                    throw BenchError("\(result.requests) lease requests leased \(leased) tickets: the queue ran dry")
+                }
+                (p50, p99, leases) = (result.p50, result.p99, result.requests)
+            } else {
+                let latencies = LatencyLog()
+                _ = try await measure(workers: 20, total: 20 * leasesPerWorker) { _, _ in
+                    let start = ContinuousClock.now
+                    let (status, body) = try await post("/v1/leases", token: vendor, json: #"{"max":1}"#)
+                    let elapsed = ContinuousClock.now - start
+                    guard status == 200, String(buffer: body).contains("\"number\"") else { throw BenchError("lease answered \(status): \(String(buffer: body))") }
+                    latencies.add(seconds(elapsed) * 1000)
+                }
+                let sorted = latencies.sorted
+                func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+                (p50, p99, leases) = (percentile(0.5), percentile(0.99), sorted.count)
             }
-            (p50, p99, leases) = (result.p50, result.p99, result.requests)
-            print("\n(load from wrk, a separate process)")
-        } else {
-            let latencies = LatencyLog()
-            _ = try await measure(workers: 20, total: 20 * leasesPerWorker) { _, _ in
-                let start = ContinuousClock.now
-                let (status, body) = try await post("/v1/leases", token: vendor, json: #"{"max":1}"#)
-                let elapsed = ContinuousClock.now - start
-                guard status == 200, String(buffer: body).contains("\"number\"") else { throw BenchError("lease answered \(status): \(String(buffer: body))") }
-                latencies.add(seconds(elapsed) * 1000)
-            }
-            let sorted = latencies.sorted
-            func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
-            (p50, p99, leases) = (percentile(0.5), percentile(0.99), sorted.count)
-            print("\n(load from an in-process Swift client; install wrk to load from a separate process)")
+            p99s.append(p99)
+            print("  run \(run): p50 \(String(format: "%5.1f", p50)) ms   p99 \(String(format: "%5.1f", p99)) ms   (\(leases) leases)")
         }
-        print("Lease latency, 20 concurrent vendor workers, one ticket per request (\(leases) leases)")
-        print("  p50  \(String(format: "%6.1f", p50)) ms")
-        print("  p99  \(String(format: "%6.1f", p99)) ms   (goal: < 20 ms)")
+        let under = p99s.filter { $0 < 20 }.count
+        print("  p99 under 20 ms (the goal) in \(under) of \(leaseRuns) runs; median p99 \(String(format: "%.1f", p99s.sorted()[p99s.count / 2])) ms")
     }
 
     // The ticket list: a page from the index of the work order, against the same page
