@@ -115,6 +115,21 @@ struct SessionTests {
                             throw Refused()
                         }
                     }
+                    // A statement that cannot even be prepared sends nothing: the BEGIN waits for
+                    // the next one, which the rollback then takes back.
+                    #expect(throws: Refused.self) {
+                        try session.withTransaction { session in
+                            do {
+                                try session.execute("INSERT INTO nowhere VALUES (1)")
+                                Issue.record("a table that does not exist took a row")
+                            } catch {
+                                #expect(error is PostgresError)
+                            }
+                            try session.execute("INSERT INTO tickets VALUES ('T-8', 'service-desk')")
+                            #expect(try inBlock(session))
+                            throw Refused()
+                        }
+                    }
                     // A transaction that runs nothing leaves nothing open.
                     try session.withTransaction { _ in }
                     #expect(try !inBlock(session))

@@ -221,8 +221,24 @@ final class LeaseDesk: Sendable {
         })
         let appends = decisions.map(\.append)
         let answers = try session.committing { try session.pipeline([marks, store.appendStatement(appends)]) }
-        let before = try queries.leaseMarks(from: answers[0])
-        let appended = try store.appendResults(appends, from: answers[1])
+        // Committed: what follows must not lose the leases made.
+        let before: [UUID: TicketQueries.LeaseMark]
+        do {
+            before = try queries.leaseMarks(from: answers[0])
+        } catch {
+            // Without them no mark can be put back; the projection rewrites those rows.
+            logger.error("could not read the rows' marks as they were", metadata: ["error": "\(error)"])
+            before = [:]
+        }
+        let appended: [Result<AppendResult, any Error>]
+        do {
+            appended = try store.appendResults(appends, from: answers[1])
+        } catch {
+            logger.error("leases were recorded but their append's answer could not be read; they run out unless renewed", metadata: [
+                "tickets": "\(decisions.map(\.candidate.number))", "error": "\(error)",
+            ])
+            throw error
+        }
         var granted: [[Ticket]] = requests.map { _ in [] }
         var unmarked: [TicketQueries.LeaseMark] = []
         for (decision, result) in zip(decisions, appended) {

@@ -133,7 +133,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Runs on the caller's thread: nothing here waits. `poll` is given no time, and libpq
     /// keeps its socket non-blocking, so `PQconsumeInput` reads only what has arrived.
     func checkUsable() -> Bool {
-        guard !isClosed, PQstatus(handle) == CONNECTION_OK, PQtransactionStatus(handle) == PQTRANS_IDLE else { return false }
+        guard !isClosed, isIdleOutsideTransaction else { return false }
         // Whatever is waiting on an idle connection's socket is news: a FATAL message and
         // end-of-file when the server restarted or killed the backend.
         for _ in 0..<4 {
@@ -146,9 +146,11 @@ public final class PostgresConnection: @unchecked Sendable {
         return PQstatus(handle) == CONNECTION_OK
     }
 
-    /// Whether the connection is idle outside a transaction, as libpq last saw it.
+    /// Whether the connection is idle outside a transaction, as libpq last saw it (and not
+    /// left in pipeline mode by a pipeline that could not be finished).
     var isIdleOutsideTransaction: Bool {
         PQstatus(handle) == CONNECTION_OK && PQtransactionStatus(handle) == PQTRANS_IDLE
+            && PQpipelineStatus(handle) == PQ_PIPELINE_OFF
     }
 
     var isClosed: Bool { closed.withLock { $0 } }
@@ -307,42 +309,52 @@ public final class PostgresConnection: @unchecked Sendable {
     /// an error); the first error is thrown. Returns the rows of each of `queries`.
     func pipelineBlocking(_ queries: [PostgresQuery]) throws -> [PostgresRows] {
         // The held-back statements are fixed SQL (BEGIN, SET LOCAL, COMMIT), sent unprepared.
+        // They stay held back until the pipeline is on its way: a statement that fails to
+        // prepare sends nothing, and the transaction still begins with the next one.
         let before = heldBack.map { PostgresQuery(unsafeSQL: $0) }
         let after: [PostgresQuery] = commitWithNext ? ["COMMIT"] : []
-        heldBack = []
-        commitWithNext = false
         let names = try [String?](repeating: nil, count: before.count) + queries.map(preparedName(for:)) + after.map { _ in nil }
         let all = before + queries + after
         guard PQenterPipelineMode(handle) == 1 else { throw lostOrFailed() }
-        var sent = 0
         for (query, name) in zip(all, names) {
-            let ok = Self.withValues(of: query) { count, values, lengths, formats in
+            let sent = Self.withValues(of: query) { count, values, lengths, formats in
                 if let name {
                     return PQsendQueryPrepared(handle, name, count, values, lengths, formats, 1)
                 }
                 return PQsendQueryParams(handle, query.sql, count, query.bindings.types, values, lengths, formats, 1)
             }
-            guard ok == 1 else { break }
-            sent += 1
+            // No Sync after a part of the pipeline: the server would commit that part. The
+            // connection stays in pipeline mode, and the pool discards it.
+            guard sent == 1 else { throw lostOrFailed() }
         }
         guard PQpipelineSync(handle) == 1 else { throw lostOrFailed() }
+        heldBack = []
+        commitWithNext = false
         // Each statement's result, then the sync's; nothing may be left unread when the
         // connection leaves pipeline mode.
         var outcomes: [Result<PostgresRows, any Error>] = []
-        for _ in 0..<sent {
+        for _ in all {
             var outcome: Result<PostgresRows, any Error>?
             while let result = PQgetResult(handle) {
                 if outcome == nil { outcome = Result { try check(result) } } else { PQclear(result) }
             }
             outcomes.append(outcome ?? .failure(lostOrFailed()))
         }
-        if let sync = PQgetResult(handle) { PQclear(sync) }
-        PQexitPipelineMode(handle)
-        guard sent == all.count else { throw lostOrFailed() }
+        var synced = false
+        while !synced, let result = PQgetResult(handle) {
+            synced = PQresultStatus(result) == PGRES_PIPELINE_SYNC
+            PQclear(result)
+        }
+        // Left in pipeline mode only when something went wrong on the way: then the pool
+        // discards the connection (``isIdleOutsideTransaction``).
+        guard synced, PQexitPipelineMode(handle) == 1 else { throw lostOrFailed() }
         // An error's own result comes first; the statements it stopped answer "aborted".
         for (index, outcome) in outcomes.enumerated() {
             guard case .failure(let error) = outcome else { continue }
-            if let error = error as? PostgresError, Self.isStalePlan(error), names[index] != nil { forgetPrepared(all[index]) }
+            if let error = error as? PostgresError, Self.isStalePlan(error), let name = names[index] {
+                forgetPrepared(all[index])
+                if PQtransactionStatus(handle) == PQTRANS_IDLE, let stale = PQexec(handle, "DEALLOCATE \(name)") { PQclear(stale) }
+            }
             throw error
         }
         return try outcomes[before.count..<(before.count + queries.count)].map { try $0.get() }
