@@ -92,7 +92,7 @@ public final class EventStore: Sendable {
     public func append(_ appends: [Append], on connection: PostgresConnection) async throws -> [Result<AppendResult, any Error>] {
         guard !appends.isEmpty else { return [] }
         precondition(appends.allSatisfy { !$0.events.isEmpty }, "an append needs at least one event")
-        return try await connection.withSession { [self] in try append(appends, in: $0) }
+        return try await Self.execute(appends, on: connection)
     }
 
     /// ``append(_:on:)`` within a ``PostgresSession``: for a transaction that runs its

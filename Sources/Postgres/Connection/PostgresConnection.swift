@@ -218,7 +218,8 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     func executeBlocking(_ query: PostgresQuery) throws -> PostgresRows {
-        if !heldBack.isEmpty || commitWithNext { return try executeWithHeldBack(query) }
+        // With what its transaction held back (its BEGIN, its COMMIT), in one round trip.
+        if !heldBack.isEmpty || commitWithNext { return try pipelineBlocking([query])[0] }
         let name = try preparedName(for: query)
         func run(_ statement: String?) -> OpaquePointer? {
             Self.withValues(of: query) { count, values, lengths, formats in
@@ -294,12 +295,6 @@ public final class PostgresConnection: @unchecked Sendable {
             }
             return body(Int32(count), values, lengths, formats)
         }
-    }
-
-    /// Runs `query` with what its transaction held back: the BEGIN before it, the COMMIT
-    /// after it when it is the last, all in one round trip.
-    private func executeWithHeldBack(_ query: PostgresQuery) throws -> PostgresRows {
-        try pipelineBlocking([query])[0]
     }
 
     /// Sends `queries` together (libpq's pipeline mode), with what their transaction held
