@@ -51,15 +51,6 @@ func applied(_ client: PostgresClient) async throws -> [(position: Int64, runner
     }
 }
 
-func waitFor(_ timeout: Duration = .seconds(15), _ condition: () async throws -> Bool) async throws -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try await Task.sleep(for: .milliseconds(25))
-    }
-    return false
-}
-
 @Suite("Projection runner: exactly once, one leader, take-over")
 struct ProjectionRunnerTests {
     func runner(_ projection: some Projection, _ store: EventStore, batchSize: Int = 7) -> ProjectionRunner {

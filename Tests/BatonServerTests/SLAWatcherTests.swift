@@ -73,15 +73,6 @@ struct SLAWatcherTests {
     /// The watcher's poll is 60 s, so anything inside this came from its timer.
     static let lateness: TimeInterval = 5
 
-    func waitFor(_ timeout: Duration = .seconds(15), _ condition: () async throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return false
-    }
-
     @Test("a first-response breach is recorded at its due instant, with the agreement's escalation; warnings already passed are recorded once")
     func breachAtDueInstant() async throws {
         try await withWatcherFixture { fixture in

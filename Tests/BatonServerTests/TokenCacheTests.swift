@@ -17,15 +17,6 @@ struct TokenCacheTests {
         try await body(cache)
     }
 
-    /// Polls `condition` for up to five seconds; true once it holds.
-    func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
-        for _ in 0..<100 {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        return false
-    }
-
     @Test("a principal is remembered: a change that announces nothing goes unseen until forgetAll()")
     func remembers() async throws {
         try await TestDatabase.withFresh { db async throws in
@@ -58,7 +49,7 @@ struct TokenCacheTests {
                 #expect(try await cache.authenticate(token)?.role == .vendor)
                 #expect(try await cache.authenticate(other)?.role == .auditor)
                 _ = try await tokens.revoke(idPrefix: record.id.uuidString, revokedBy: "test")
-                #expect(try await eventually { try await cache.authenticate(token) == nil })
+                #expect(try await waitFor(.seconds(5)) { try await cache.authenticate(token) == nil })
                 #expect(try await cache.authenticate(other)?.role == .auditor)
                 await elsewhere.shutdown()
             }
@@ -77,7 +68,7 @@ struct TokenCacheTests {
                 let pid = try #require(cache.listenerBackendPID)
                 _ = try await TestDatabase.adminClient().query("SELECT pg_terminate_backend(\(pid))")
                 // Down or back up, the revocation is seen: a reconnect forgets what was remembered.
-                #expect(try await eventually { cache.listenerBackendPID != nil && cache.listenerBackendPID != pid })
+                #expect(try await waitFor(.seconds(5)) { cache.listenerBackendPID != nil && cache.listenerBackendPID != pid })
                 #expect(try await cache.authenticate(token) == nil)
             }
         }

@@ -67,8 +67,15 @@ struct SubscriptionTests {
             // A long poll interval: only notifications (and the reconnect) can deliver in time.
             let subscriber = Task { try await collect(store.subscribe(after: 0, pollInterval: .seconds(60)), count: 20, timeout: .seconds(20)) }
             for n in 0..<10 { _ = try await store.append(to: "ticket-a", expectedVersion: .any, events: [event("TicketCommented", "\(n)")]) }
-            try await Task.sleep(for: .milliseconds(200))
             let admin = try await TestDatabase.adminClient()
+            // The listener connects on its own task: under a busy test run, 200 ms were not
+            // always enough for it to show up.
+            let listening = try await waitFor {
+                try await admin.query("""
+                    SELECT 1 FROM pg_stat_activity WHERE datname = \(db.name) AND application_name = 'baton-listener'
+                    """).count == 1
+            }
+            #expect(listening)
             let killed = try await admin.query("""
                 SELECT pg_terminate_backend(pid) FROM pg_stat_activity
                 WHERE datname = \(db.name) AND application_name = 'baton-listener'

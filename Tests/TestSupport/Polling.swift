@@ -1,0 +1,10 @@
+/// Polls `condition` every 25 ms until it holds (true) or `timeout` passes (false): for
+/// what another task or process brings about in its own time.
+public func waitFor(_ timeout: Duration = .seconds(15), _ condition: () async throws -> Bool) async throws -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try await Task.sleep(for: .milliseconds(25))
+    }
+    return false
+}
