@@ -230,7 +230,7 @@ private struct TicketBatch: PreparedBatch {
                       AND (ticket_id, clock_id) NOT IN (SELECT * FROM unnest(\(updatedClocks.ticketId)::uuid[], \(updatedClocks.clockId)::text[]))
                 )
                 SELECT \(unescaped: EndedClock.columns) FROM \(unescaped: table)
-                WHERE ticket_id = ANY(\(replaced)) AND status IN ('met', 'breached')
+                WHERE ticket_id = ANY(\(replaced)) AND status IN ('met', 'breached') AND stopped_at IS NOT NULL
                 """) {
                 compliance.add(try EndedClock(row: row), sign: -1)
             }
@@ -238,7 +238,7 @@ private struct TicketBatch: PreparedBatch {
         try updatedClocks.upsert(into: table, in: session)
         try clocks.copy(into: table, in: session)
         for rows in [clocks, updatedClocks] {
-            for index in rows.ticketId.indices { compliance.add(rows.endedClock(at: index)) }
+            for index in rows.ticketId.indices { if let ended = rows.endedClock(at: index) { compliance.add(ended) } }
         }
         try compliance.write(into: "rm_compliance\(suffix)", in: session)
     }
@@ -409,7 +409,9 @@ private struct ClockRows: Sendable {
     var agreementId: [String?] = [], agreementVersion: [Int32?] = [], vendorId: [String?] = [], queue: [String?] = []
     var priority: [String] = [], category: [String] = [], businessHours: [Bool] = [], startedAt: [Date] = []
     var dueAt: [Date?] = [], stoppedAt: [Date?] = [], stopReason: [String?] = [], status: [String] = []
-    var pausedSeconds: [Double] = [], elapsedSeconds: [Double] = [], targetSeconds: [Double] = []
+    /// Nil while the clock has not stopped: how far a running clock has got is its `dueAt`
+    /// against now, and times as of the ticket's last event would change with every event.
+    var pausedSeconds: [Double?] = [], elapsedSeconds: [Double?] = [], targetSeconds: [Double] = []
 
     mutating func append(_ clock: SLAClock, ticket: Ticket) {
         ticketId.append(ticket.id)
@@ -437,17 +439,23 @@ private struct ClockRows: Sendable {
         stoppedAt.append(clock.stoppedAt)
         stopReason.append(clock.stopReason?.rawValue)
         status.append(clock.status.rawValue)
-        pausedSeconds.append(clock.pauses.reduce(0) { $0 + (($1.to ?? clock.asOf).timeIntervalSince($1.from)) })
-        elapsedSeconds.append(clock.elapsed)
+        if clock.isStopped {
+            pausedSeconds.append(clock.pauses.reduce(0) { $0 + (($1.to ?? clock.asOf).timeIntervalSince($1.from)) })
+            elapsedSeconds.append(clock.elapsed)
+        } else {
+            pausedSeconds.append(nil)
+            elapsedSeconds.append(nil)
+        }
         targetSeconds.append(clock.targetSeconds)
     }
 
-    /// Row `index` as compliance reads it back.
-    func endedClock(at index: Int) -> EndedClock {
-        EndedClock(
+    /// Row `index` as compliance reads it back; nil while the clock has not stopped.
+    func endedClock(at index: Int) -> EndedClock? {
+        guard let stopped = stoppedAt[index], let paused = pausedSeconds[index], let elapsed = elapsedSeconds[index] else { return nil }
+        return EndedClock(
             agreementId: agreementId[index], vendorId: vendorId[index], queue: queue[index], kind: kind[index],
             priority: priority[index], category: category[index], status: status[index], startedAt: startedAt[index],
-            stoppedAt: stoppedAt[index], pausedSeconds: pausedSeconds[index], elapsedSeconds: elapsedSeconds[index])
+            stoppedAt: stopped, pausedSeconds: paused, elapsedSeconds: elapsed)
     }
 
     static let columns = [
@@ -457,10 +465,10 @@ private struct ClockRows: Sendable {
     ]
 
     /// Inserts the rows, or updates those already there, by (ticket, clock). A row whose
-    /// values are all unchanged (a stopped clock, say) is left alone, and one whose indexed
-    /// columns are unchanged (a running clock's elapsed time) is updated in place (HOT):
-    /// most events change little of a ticket's clocks, and rewriting them all had PostgreSQL
-    /// delete and insert every row, with its index entries.
+    /// values are all unchanged is left alone: most events change none of a ticket's clocks
+    /// (a running clock's row holds nothing that moves with time; a paused one's projected
+    /// due instant does), and a row whose indexed columns are unchanged is updated in place
+    /// (HOT), without new index entries.
     func upsert(into table: String, in session: PostgresSession) throws {
         guard !ticketId.isEmpty else { return }
         let updated = Self.columns.dropFirst(2)

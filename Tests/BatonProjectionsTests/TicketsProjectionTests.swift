@@ -270,7 +270,7 @@ struct RebuildWhileLiveTests {
 
 @Suite("The tickets projection rewrites a ticket's clocks only where they changed")
 struct ClockRewriteTests {
-    @Test("after a comment, stopped clocks keep their row versions, running ones are updated, and a clock the fold no longer has is deleted")
+    @Test("a comment rewrites no clock and deletes one the fold no longer has; a hold rewrites only the clocks it pauses")
     func onlyChangedClocks() async throws {
         try await withLiveTickets(maximumConnections: 8) { db, _ async throws in
             let tickets = TicketStore(store: db.eventStore)
@@ -299,7 +299,7 @@ struct ClockRewriteTests {
                 INSERT INTO rm_sla_clocks (ticket_id, clock_id, kind, level, priority, category, business_hours, started_at,
                                            status, paused_seconds, elapsed_seconds, target_seconds)
                 VALUES (\(id), 'stray/resolution', 'resolution', 'customer', 'P3', 'help-desk', false, \(monday),
-                        'running', 0, 0, 3600)
+                        'running', NULL, NULL, 3600)
                 """)
 
             _ = try await commands.execute(.comment("on it", visibility: .internal), on: id, by: .agent("ada"), at: monday.addingTimeInterval(900))
@@ -309,12 +309,35 @@ struct ClockRewriteTests {
             for (clock, before) in accepted {
                 let after = try #require(commented[clock])
                 #expect(after.status == before.status)
+                #expect(after.version == before.version, "\(before.status) \(clock) was rewritten")
+            }
+
+            // Waiting for the customer pauses the running (resolution) clocks, and only they change.
+            _ = try await commands.execute(
+                .hold(.awaitingCustomer, note: "asked for the asset tag"), on: id, by: .agent("ada"), at: monday.addingTimeInterval(1_200))
+            #expect(try await admin.waitUntilApplied(try await db.eventStore.headPosition()))
+            let held = try await clocks()
+            #expect(Set(held.keys) == Set(commented.keys))
+            for (clock, before) in commented {
+                let after = try #require(held[clock])
                 if before.status == "running" {
-                    #expect(after.version != before.version, "running \(clock): its elapsed time moved on, so it was written")
+                    #expect(after.status == "paused", "\(clock)")
+                    #expect(after.version != before.version, "paused \(clock) was not written")
                 } else {
+                    #expect(after.status == before.status)
                     #expect(after.version == before.version, "stopped \(clock) was rewritten")
                 }
             }
+            // Once stopped, a clock's times are kept; while it runs or waits, they are not.
+            let times = try await db.client.query("""
+                SELECT count(*) FILTER (WHERE stopped_at IS NOT NULL AND elapsed_seconds IS NOT NULL AND paused_seconds IS NOT NULL),
+                       count(*) FILTER (WHERE stopped_at IS NULL AND elapsed_seconds IS NULL AND paused_seconds IS NULL),
+                       count(*)
+                FROM rm_sla_clocks WHERE ticket_id = \(id)
+                """)[0]
+            let stoppedWithTimes = try times.decode(Int64.self, at: 0), waitingWithout = try times.decode(Int64.self, at: 1)
+            #expect(stoppedWithTimes > 0 && waitingWithout > 0)
+            #expect(stoppedWithTimes + waitingWithout == (try times.decode(Int64.self, at: 2)))
         }
     }
 }
