@@ -64,19 +64,21 @@ struct SubscriptionTests {
     func survivesListenerLoss() async throws {
         try await TestDatabase.withFresh { db async throws in
             let store = db.eventStore
-            // A long poll interval: only notifications (and the reconnect) can deliver in time.
-            let subscriber = Task { try await collect(store.subscribe(after: 0, pollInterval: .seconds(60)), count: 20, timeout: .seconds(20)) }
+            // A poll interval far past the timeout: only notifications (and the reconnect) can
+            // deliver in time. The timeout covers the whole test, which on a busy run (every
+            // suite starting at once) took over 20 s; when it ran out, the subscription, and
+            // with it the listener, stopped before the listener could be found and killed.
+            let subscriber = Task { try await collect(store.subscribe(after: 0, pollInterval: .seconds(600)), count: 20, timeout: .seconds(120)) }
             for n in 0..<10 { _ = try await store.append(to: "ticket-a", expectedVersion: .any, events: [event("TicketCommented", "\(n)")]) }
-            let admin = try await TestDatabase.adminClient()
-            // The listener connects on its own task: under a busy test run, 200 ms were not
-            // always enough for it to show up.
-            let listening = try await waitFor {
-                try await admin.query("""
+            // Through this database's own pool: the shared admin pool has two connections,
+            // which every test's CREATE DATABASE queues for when the suites start.
+            let listening = try await waitFor(.seconds(60)) {
+                try await db.client.query("""
                     SELECT 1 FROM pg_stat_activity WHERE datname = \(db.name) AND application_name = 'baton-listener'
                     """).count == 1
             }
             #expect(listening)
-            let killed = try await admin.query("""
+            let killed = try await db.client.query("""
                 SELECT pg_terminate_backend(pid) FROM pg_stat_activity
                 WHERE datname = \(db.name) AND application_name = 'baton-listener'
                 """)
