@@ -97,7 +97,7 @@ struct ProjectionRunnerTests {
             first.cancel()
             _ = await first.result
             try await appendEvents(db.eventStore, count: 20)
-            #expect(try await waitFor(.seconds(5)) { try await applied(db.client).count == 60 })
+            #expect(try await waitFor { try await applied(db.client).count == 60 })
             let rows = try await applied(db.client)
             #expect(rows.map(\.position) == Array(1...60))
             #expect(rows.suffix(20).allSatisfy { $0.runner == "second" })
