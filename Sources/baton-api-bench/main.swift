@@ -139,9 +139,8 @@ func bareLeases(admin: PostgresClient, workers: Int, seconds duration: Double) a
         try await group.waitForAll()
     }
     try await admin.execute("DROP TABLE bare_leases")
-    let sorted = latencies.sorted
-    func percentile(_ p: Double) -> Double { sorted[Swift.min(sorted.count - 1, Int(Double(sorted.count) * p))] }
-    return (percentile(0.5), percentile(0.99), sorted.count)
+    let (p50, p99) = latencies.percentiles(0.5, 0.99)
+    return (p50, p99, latencies.count)
 }
 
 func residentMegabytes() -> Double {
@@ -360,9 +359,8 @@ do {
                     guard status == 200, String(buffer: body).contains("\"number\"") else { throw BenchError("lease answered \(status): \(String(buffer: body))") }
                     latencies.add(seconds(elapsed) * 1000)
                 }
-                let sorted = latencies.sorted
-                func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
-                (p50, p99, leases) = (percentile(0.5), percentile(0.99), sorted.count)
+                (p50, p99) = latencies.percentiles(0.5, 0.99)
+                leases = latencies.count
             }
             p99s.append(p99)
             print("  run \(run): p50 \(String(format: "%5.1f", p50)) ms   p99 \(String(format: "%5.1f", p99)) ms   (\(leases) leases)")
@@ -449,11 +447,10 @@ do {
         }
         let achieved = Double(1_000 * steadySeconds) / seconds(ContinuousClock.now - paced)
         sampling.cancel()
-        let lags = lagSamples.sorted
-        func lagPercentile(_ p: Double) -> Double { lags.isEmpty ? 0 : lags[min(lags.count - 1, Int(Double(lags.count) * p))] }
-        print("\nProjection lag while ingesting at \(String(format: "%.0f", achieved)) tickets/s over HTTP (\(lags.count) samples)")
-        print("  p50  \(String(format: "%6.1f", lagPercentile(0.5))) ms")
-        print("  p99  \(String(format: "%6.1f", lagPercentile(0.99))) ms   (goal: < 200 ms)")
+        let (lagP50, lagP99) = lagSamples.percentiles(0.5, 0.99)
+        print("\nProjection lag while ingesting at \(String(format: "%.0f", achieved)) tickets/s over HTTP (\(lagSamples.count) samples)")
+        print("  p50  \(String(format: "%6.1f", lagP50)) ms")
+        print("  p99  \(String(format: "%6.1f", lagP99)) ms   (goal: < 200 ms)")
         print("  (as the age of the oldest event not yet applied)")
     }
 } catch {
@@ -482,7 +479,14 @@ final class LatencyLog: @unchecked Sendable {
     private let lock = NSLock()
     private var values: [Double] = []
     func add(_ value: Double) { lock.withLock { values.append(value) } }
-    var sorted: [Double] { lock.withLock { values.sorted() } }
+    var count: Int { lock.withLock { values.count } }
+
+    /// The values at two fractions of the sorted log (nearest rank), or NaN for an empty log.
+    func percentiles(_ low: Double, _ high: Double) -> (Double, Double) {
+        let sorted = lock.withLock { values.sorted() }
+        func at(_ p: Double) -> Double { sorted.isEmpty ? .nan : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+        return (at(low), at(high))
+    }
 }
 
 final class PeakMemory: @unchecked Sendable {
