@@ -85,7 +85,12 @@ public struct ProjectionRunner: Service {
                     try await session.withTransaction { connection in
                         // A rebuild may have swapped the tables and moved the checkpoint since
                         // this runner last saved it: then the batch is not this runner's to apply.
-                        // (Read, not locked: a swap locks the tables before the checkpoint.)
+                        // The tables are locked first, in the order a swap locks them, so that a
+                        // swap still running is waited for and the checkpoint read after it is
+                        // the one it moved. Read first, the checkpoint could predate a swap not
+                        // yet committed, and the batch was then written into the swapped-in
+                        // tables over rows the swap had written (a duplicate key, and a retry).
+                        try await connection.executeScript("LOCK TABLE \(projection.tables.joined(separator: ", ")) IN ROW EXCLUSIVE MODE")
                         let current = try await checkpoints.position(of: projection.name, on: connection)
                         guard current == saved else {
                             throw CheckpointConflict(name: projection.name, expected: saved, actual: current)

@@ -15,15 +15,22 @@ struct RecordingProjection: Projection {
     let runner: String
     /// Throws after applying its batch when this returns true (a crash mid-transaction).
     let failAfterApplying: @Sendable (Int64) -> Bool
+    /// Told each batch's positions before it is applied.
+    let willApply: @Sendable ([Int64]) -> Void
 
-    init(runner: String, failAfterApplying: @escaping @Sendable (Int64) -> Bool = { _ in false }) {
+    init(
+        runner: String, failAfterApplying: @escaping @Sendable (Int64) -> Bool = { _ in false },
+        willApply: @escaping @Sendable ([Int64]) -> Void = { _ in }
+    ) {
         self.runner = runner
         self.failAfterApplying = failAfterApplying
+        self.willApply = willApply
     }
 
     struct Crash: Error {}
 
     func apply(_ events: [RecordedEvent], on connection: PostgresConnection, suffix: String) async throws {
+        willApply(events.map(\.position))
         _ = try await connection.execute("""
             INSERT INTO \(unescaped: "test_applied\(suffix)") (position, runner)
             SELECT unnest(\(events.map(\.position))::bigint[]), \(runner)
@@ -101,6 +108,42 @@ struct ProjectionRunnerTests {
             let rows = try await applied(db.client)
             #expect(rows.map(\.position) == Array(1...60))
             #expect(rows.suffix(20).allSatisfy { $0.runner == "second" })
+        }
+    }
+
+    @Test("a batch read while a rebuild's swap holds the tables waits for it, then steps down: nothing the swap applied is applied again")
+    func waitsForSwap() async throws {
+        try await TestDatabase.withFresh(maximumConnections: 8) { db async throws in
+            try await RecordingProjection.createTable(db.client)
+            try await appendEvents(db.eventStore, count: 10)
+            let offered = Mutex<[Int64]>([])
+            let projection = RecordingProjection(runner: "live", willApply: { positions in offered.withLock { $0 += positions } })
+            let live = Task { [r = runner(projection, db.eventStore)] in try await r.run() }
+            defer { live.cancel() }
+            #expect(try await waitFor { try await applied(db.client).count == 10 })
+
+            // A swap as ProjectionAdmin makes one: the tables, then the checkpoint, locked; the
+            // events appended meanwhile applied by the swap, and the checkpoint moved past them.
+            try await db.client.withTransaction { swap in
+                try await swap.executeScript("LOCK TABLE test_applied IN ACCESS EXCLUSIVE MODE")
+                _ = try await swap.query("SELECT position FROM event_checkpoints WHERE name = 'recording' FOR UPDATE")
+                try await appendEvents(db.eventStore, count: 10)
+                // The live runner has read those events and waits for a lock.
+                #expect(try await waitFor {
+                    try await db.client.query("""
+                        SELECT 1 FROM pg_stat_activity WHERE datname = \(db.name) AND wait_event_type = 'Lock'
+                        """).count == 1
+                })
+                _ = try await swap.execute("INSERT INTO test_applied (position, runner) SELECT generate_series(11, 20), 'swap'")
+                _ = try await swap.execute("UPDATE event_checkpoints SET position = 20 WHERE name = 'recording'")
+            }
+            try await appendEvents(db.eventStore, count: 10)
+            #expect(try await waitFor { try await applied(db.client).count == 30 })
+            let rows = try await applied(db.client)
+            #expect(rows.map(\.position) == Array(1...30))
+            #expect(rows.map(\.runner) == Array(repeating: "live", count: 10) + Array(repeating: "swap", count: 10) + Array(repeating: "live", count: 10))
+            // The batch read during the swap was never offered to the projection.
+            #expect(offered.withLock { $0 }.allSatisfy { !(11...20).contains($0) })
         }
     }
 }
