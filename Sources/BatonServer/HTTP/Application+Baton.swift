@@ -45,9 +45,11 @@ public func buildApplication(
         "ok\n"
     }
     let readiness = Readiness(client: client, logger: logger)
-    router.get("/readyz") { _, _ -> EditedResponse<ReadinessReport> in
+    router.get("/readyz") { _, _ -> Response in
         let report = await readiness.check()
-        return EditedResponse(status: report.isReady ? .ok : .serviceUnavailable, response: report)
+        return Response(
+            status: report.isReady ? .ok : .serviceUnavailable, headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: try ReadinessReport.encoder.encode(report))))
     }
     router.get("/openapi.yaml") { _, _ in
         Response(

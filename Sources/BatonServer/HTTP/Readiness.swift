@@ -1,17 +1,26 @@
 import BatonSchema
 import EventStore
+import Foundation
 import Hummingbird
 import Logging
 import Postgres
 
 /// What `/readyz` reports: whether the database answers and the schema is current.
-struct ReadinessReport: ResponseEncodable, Sendable, Equatable {
+struct ReadinessReport: Encodable, Sendable, Equatable {
     var status: String
     var database: String
     var pendingMigrations: [String]
     var detail: String?
 
     var isReady: Bool { status == "ready" }
+
+    /// Keys in a fixed (sorted) order, so that probes and people comparing answers see the
+    /// same bytes each time; the default encoder's order changes from one answer to the next.
+    static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }
 }
 
 /// Checks readiness on demand.
