@@ -90,7 +90,9 @@ public struct ProjectionRunner: Service {
                         // the one it moved. Read first, the checkpoint could predate a swap not
                         // yet committed, and the batch was then written into the swapped-in
                         // tables over rows the swap had written (a duplicate key, and a retry).
-                        try await connection.executeScript("LOCK TABLE \(projection.tables.joined(separator: ", ")) IN ROW EXCLUSIVE MODE")
+                        if !projection.tables.isEmpty {
+                            try await connection.executeScript("LOCK TABLE \(projection.tables.joined(separator: ", ")) IN ROW EXCLUSIVE MODE")
+                        }
                         let current = try await checkpoints.position(of: projection.name, on: connection)
                         guard current == saved else {
                             throw CheckpointConflict(name: projection.name, expected: saved, actual: current)

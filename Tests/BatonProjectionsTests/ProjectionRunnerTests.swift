@@ -128,10 +128,12 @@ struct ProjectionRunnerTests {
                 try await swap.executeScript("LOCK TABLE test_applied IN ACCESS EXCLUSIVE MODE")
                 _ = try await swap.query("SELECT position FROM event_checkpoints WHERE name = 'recording' FOR UPDATE")
                 try await appendEvents(db.eventStore, count: 10)
-                // The live runner has read those events and waits for a lock.
+                // The live runner has read those events and waits to lock the tables, before it
+                // reads the checkpoint.
                 #expect(try await waitFor {
                     try await db.client.query("""
-                        SELECT 1 FROM pg_stat_activity WHERE datname = \(db.name) AND wait_event_type = 'Lock'
+                        SELECT 1 FROM pg_stat_activity
+                        WHERE datname = \(db.name) AND wait_event_type = 'Lock' AND query LIKE 'LOCK TABLE%'
                         """).count == 1
                 })
                 _ = try await swap.execute("INSERT INTO test_applied (position, runner) SELECT generate_series(11, 20), 'swap'")
