@@ -49,9 +49,8 @@ public struct ProjectionAdmin: Sendable {
     }
 
     /// Waits until every projection has applied the log up to `position` (tests, and callers
-    /// that need to read what they wrote). Returns false after `timeout`, which is generous:
-    /// it returns as soon as they have, and a loaded machine can take seconds for a few batches.
-    public func waitUntilApplied(_ position: Int64, timeout: Duration = .seconds(60)) async throws -> Bool {
+    /// that need to read what they wrote). Returns false after `timeout`.
+    public func waitUntilApplied(_ position: Int64, timeout: Duration = .seconds(10)) async throws -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if try await status().allSatisfy({ $0.position >= position }) { return true }

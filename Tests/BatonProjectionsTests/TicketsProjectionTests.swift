@@ -142,7 +142,7 @@ struct TicketsProjectionTests {
                     try await perform(step, ticketIds: ids, commands: commands, agreements: set, queries: queries, at: now)
                 }
                 let admin = ProjectionAdmin(store: db.eventStore, projections: [TicketsProjection(store: db.eventStore)])
-                #expect(try await admin.waitUntilApplied(try await db.eventStore.headPosition()))
+                #expect(try await admin.waitUntilApplied(try await db.eventStore.headPosition(), timeout: .seconds(60)))
                 live.cancel()
                 _ = await live.result
 
@@ -238,7 +238,7 @@ struct RebuildWhileLiveTests {
             let work = Workload(opener: ticketOpener(db, tickets: tickets), commands: TicketCommands(tickets: tickets))
             for n in 0..<40 { try await work.openAndWork(n) }
             let admin = ProjectionAdmin(store: db.eventStore, projections: [TicketsProjection(store: db.eventStore)])
-            #expect(try await admin.waitUntilApplied(try await db.eventStore.headPosition()))
+            #expect(try await admin.waitUntilApplied(try await db.eventStore.headPosition(), timeout: .seconds(60)))
 
             // Tickets keep arriving while the rebuild reads, copies, catches up and swaps.
             let arriving = Task { for n in 40..<100 { try await work.openAndWork(n) } }
@@ -249,7 +249,7 @@ struct RebuildWhileLiveTests {
             // Everything before it, and whatever arrived before its swap (in test runs so far,
             // every ticket of the sixty).
             #expect(summary.events >= before && summary.events <= head)
-            #expect(try await admin.waitUntilApplied(head))
+            #expect(try await admin.waitUntilApplied(head, timeout: .seconds(60)))
             #expect(try await db.client.query("SELECT count(*) FROM rm_tickets")[0].decode(Int64.self, at: 0) == 100)
 
             // What the live runner kept up after the swap is what a quiet rebuild gives.
@@ -281,7 +281,7 @@ struct ClockRewriteTests {
                 category: .helpDesk, subcategory: nil, impact: .medium, urgency: .high, subject: "printer", description: "")
             let id = try await ticketOpener(db, tickets: tickets).open(details, priority: nil, by: .ingest("portal"), at: monday).ticket.id
             _ = try await commands.execute(.accept, on: id, by: .agent("ada"), at: monday.addingTimeInterval(300))
-            #expect(try await admin.waitUntilApplied(try await db.eventStore.headPosition()))
+            #expect(try await admin.waitUntilApplied(try await db.eventStore.headPosition(), timeout: .seconds(60)))
 
             // Each clock's status and row version (xmin: the transaction that wrote it).
             let clocks = {
@@ -303,7 +303,7 @@ struct ClockRewriteTests {
                 """)
 
             _ = try await commands.execute(.comment("on it", visibility: .internal), on: id, by: .agent("ada"), at: monday.addingTimeInterval(900))
-            #expect(try await admin.waitUntilApplied(try await db.eventStore.headPosition()))
+            #expect(try await admin.waitUntilApplied(try await db.eventStore.headPosition(), timeout: .seconds(60)))
             let commented = try await clocks()
             #expect(Set(commented.keys) == Set(accepted.keys))
             for (clock, before) in accepted {
@@ -315,7 +315,7 @@ struct ClockRewriteTests {
             // Waiting for the customer pauses the running (resolution) clocks, and only they change.
             _ = try await commands.execute(
                 .hold(.awaitingCustomer, note: "asked for the asset tag"), on: id, by: .agent("ada"), at: monday.addingTimeInterval(1_200))
-            #expect(try await admin.waitUntilApplied(try await db.eventStore.headPosition()))
+            #expect(try await admin.waitUntilApplied(try await db.eventStore.headPosition(), timeout: .seconds(60)))
             let held = try await clocks()
             #expect(Set(held.keys) == Set(commented.keys))
             for (clock, before) in commented {

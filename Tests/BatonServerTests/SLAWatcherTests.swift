@@ -23,9 +23,9 @@ struct SLAWatcherTests {
         func watcher() -> SLAWatcher {
             var watcher = SLAWatcher(commands: commands, agreements: agreements, queries: queries, projectionsChanged: changed, logger: Logger(label: "test"))
             watcher.takeoverInterval = .milliseconds(200)
-            // Far longer than any test waits: a deadline met in time was met by the watcher's
-            // timer, never by its safety-net poll.
-            watcher.pollInterval = .seconds(60)
+            // Far longer than any test waits (`waitFor` gives up after 60 s): a deadline met in
+            // time was met by the watcher's timer, never by its safety-net poll.
+            watcher.pollInterval = .seconds(3600)
             return watcher
         }
 
