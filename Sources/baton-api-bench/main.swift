@@ -447,6 +447,7 @@ do {
         }
         let achieved = Double(1_000 * steadySeconds) / seconds(ContinuousClock.now - paced)
         sampling.cancel()
+        await sampling.value
         let (lagP50, lagP99) = lagSamples.percentiles(0.5, 0.99)
         print("\nProjection lag while ingesting at \(String(format: "%.0f", achieved)) tickets/s over HTTP (\(lagSamples.count) samples)")
         print("  p50  \(String(format: "%6.1f", lagP50)) ms")

@@ -62,8 +62,10 @@ struct HTTPTests {
             try await app.test(.live) { client in
                 try await client.execute(uri: "/readyz", method: .get) { response in
                     #expect(response.status == .serviceUnavailable)
+                    #expect(response.headers[.contentType] == "application/json; charset=utf-8")
                     let body = try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any]
                     #expect(body?["status"] as? String == "not ready")
+                    #expect(body?["detail"] as? String == "migrations are pending; run `batond migrate`")
                     #expect((body?["pendingMigrations"] as? [String])?.first == "0000_migrations_ledger.sql")
                 }
             }
