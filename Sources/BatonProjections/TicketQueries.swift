@@ -116,8 +116,12 @@ public struct TicketQueries: Sendable {
         var opened: Date
         var number: Int64
 
+        /// The same text for the same key: the keys in sorted order (the default encoder's order
+        /// changes from one call to the next).
         var encoded: String {
-            let data = try! JSONEncoder().encode(self)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            let data = try! encoder.encode(self)
             return data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
         }
 

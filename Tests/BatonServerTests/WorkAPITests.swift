@@ -306,6 +306,16 @@ struct WorkAPITests {
                     return page["nextCursor"] as? String
                 }
             } while cursor != nil && pages.count < 10
+            // A page's cursor is the same text from every replica and after a restart: its keys
+            // in sorted order, not in the order of this process's hashing.
+            let firstCursor = try await client.execute(uri: "/v1/tickets?limit=3", method: .get, headers: headers(fixture.agent)) { response throws in
+                try #require(try json(response.body)["nextCursor"] as? String)
+            }
+            let cursorText = try #require(Data(base64Encoded: firstCursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")))
+            let keys = try #require(try JSONSerialization.jsonObject(with: cursorText) as? [String: Any]).keys.sorted()
+            let offsets = keys.map { String(decoding: cursorText, as: UTF8.self).range(of: "\"\($0)\":")?.lowerBound }
+            #expect(keys == ["due", "number", "opened", "priority"])
+            #expect(offsets.allSatisfy { $0 != nil } && offsets.compactMap { $0 } == offsets.compactMap { $0 }.sorted(), "\(String(decoding: cursorText, as: UTF8.self))")
             let all = pages.flatMap { $0 }
             #expect(pages.map(\.count) == [3, 3, 2])
             #expect(Set(all).count == 8)
