@@ -72,7 +72,7 @@ struct SubscriptionTests {
             for n in 0..<10 { _ = try await store.append(to: "ticket-a", expectedVersion: .any, events: [event("TicketCommented", "\(n)")]) }
             // Through this database's own pool: the shared admin pool has two connections,
             // which every test's CREATE DATABASE queues for when the suites start.
-            let listening = try await waitFor(.seconds(60)) {
+            let listening = try await waitFor {
                 try await db.client.query("""
                     SELECT 1 FROM pg_stat_activity WHERE datname = \(db.name) AND application_name = 'baton-listener'
                     """).count == 1

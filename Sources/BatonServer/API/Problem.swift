@@ -80,11 +80,8 @@ struct APIProblem: Error, Sendable {
 
     /// The problem as a plain Hummingbird response (for middleware, outside generated code).
     var httpResponse: Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let body = (try? encoder.encode(document)) ?? Data()
-        return Response(
-            status: .init(code: status), headers: [.contentType: "application/problem+json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        let status = HTTPResponse.Status(code: status)
+        return (try? Response.sortedJSON(document, status: status, contentType: "application/problem+json"))
+            ?? Response(status: status, headers: [.contentType: "application/problem+json"])
     }
 }

@@ -47,9 +47,7 @@ public func buildApplication(
     let readiness = Readiness(client: client, logger: logger)
     router.get("/readyz") { _, _ -> Response in
         let report = await readiness.check()
-        return Response(
-            status: report.isReady ? .ok : .serviceUnavailable, headers: [.contentType: "application/json; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(bytes: try ReadinessReport.encoder.encode(report))))
+        return try Response.sortedJSON(report, status: report.isReady ? .ok : .serviceUnavailable)
     }
     router.get("/openapi.yaml") { _, _ in
         Response(

@@ -1,6 +1,5 @@
 import BatonSchema
 import EventStore
-import Foundation
 import Hummingbird
 import Logging
 import Postgres
@@ -13,14 +12,6 @@ struct ReadinessReport: Encodable, Sendable, Equatable {
     var detail: String?
 
     var isReady: Bool { status == "ready" }
-
-    /// Keys in a fixed (sorted) order, so that probes and people comparing answers see the
-    /// same bytes each time; the default encoder's order changes from one answer to the next.
-    static var encoder: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return encoder
-    }
 }
 
 /// Checks readiness on demand.
