@@ -219,26 +219,38 @@ private struct TicketBatch: PreparedBatch {
         guard !rows.ticketId.isEmpty || !updated.ticketId.isEmpty else { return }
         var compliance = ComplianceChanges()
         let table = "rm_sla_clocks\(suffix)"
-        if !replaced.isEmpty {
-            // What the replaced tickets' old clocks counted is subtracted (the SELECT sees the
-            // rows as they were before the statement); the old clocks their new fold no
-            // longer has are deleted (rare: most events keep a ticket's clocks).
+        var changed = ClockRows()
+        if replaced.isEmpty {
+            changed = updatedClocks
+        } else {
+            // The replaced tickets' clocks as stored: what they counted is subtracted, and
+            // only the folded rows that differ from them are written. Most events change none
+            // of a ticket's clocks (a running clock's row holds nothing that moves with time;
+            // a paused one's projected due instant does). Stored clocks the new fold no longer
+            // has are deleted (rare).
+            var stored: [ClockRow.Key: ClockRow] = [:]
             for row in try session.query("""
-                WITH gone AS (
-                    DELETE FROM \(unescaped: table)
-                    WHERE ticket_id = ANY(\(replaced))
-                      AND (ticket_id, clock_id) NOT IN (SELECT * FROM unnest(\(updatedClocks.ticketId)::uuid[], \(updatedClocks.clockId)::text[]))
-                )
-                SELECT \(unescaped: EndedClock.columns) FROM \(unescaped: table)
-                WHERE ticket_id = ANY(\(replaced)) AND status IN ('met', 'breached') AND stopped_at IS NOT NULL
+                SELECT \(unescaped: ClockRow.columns.joined(separator: ", ")) FROM \(unescaped: table) WHERE ticket_id = ANY(\(replaced))
                 """) {
-                compliance.add(try EndedClock(row: row), sign: -1)
+                let clock = try ClockRow(row: row)
+                if let ended = clock.ended { compliance.add(ended, sign: -1) }
+                stored[clock.key] = clock
+            }
+            for row in updatedClocks.rows where stored.removeValue(forKey: row.key) != row {
+                changed.rows.append(row)
+            }
+            if !stored.isEmpty {
+                let gone = Array(stored.keys)
+                try session.execute("""
+                    DELETE FROM \(unescaped: table)
+                    WHERE (ticket_id, clock_id) IN (SELECT * FROM unnest(\(gone.map(\.ticketId))::uuid[], \(gone.map(\.clockId))::text[]))
+                    """)
             }
         }
-        try updatedClocks.upsert(into: table, in: session)
+        try changed.upsert(into: table, in: session)
         try clocks.copy(into: table, in: session)
-        for rows in [clocks, updatedClocks] {
-            for index in rows.ticketId.indices { if let ended = rows.endedClock(at: index) { compliance.add(ended) } }
+        for row in clocks.rows + updatedClocks.rows {
+            if let ended = row.ended { compliance.add(ended) }
         }
         try compliance.write(into: "rm_compliance\(suffix)", in: session)
     }
@@ -403,59 +415,51 @@ private struct TicketRows: Sendable {
     }
 }
 
-/// Column arrays for one multi-row insert into `rm_sla_clocks`.
-private struct ClockRows: Sendable {
-    var ticketId: [UUID] = [], clockId: [String] = [], kind: [String] = [], level: [String] = []
-    var agreementId: [String?] = [], agreementVersion: [Int32?] = [], vendorId: [String?] = [], queue: [String?] = []
-    var priority: [String] = [], category: [String] = [], businessHours: [Bool] = [], startedAt: [Date] = []
-    var dueAt: [Date?] = [], stoppedAt: [Date?] = [], stopReason: [String?] = [], status: [String] = []
-    /// Nil while the clock has not stopped: how far a running clock has got is its `dueAt`
-    /// against now, and times as of the ticket's last event would change with every event.
-    var pausedSeconds: [Double?] = [], elapsedSeconds: [Double?] = [], targetSeconds: [Double] = []
-
-    mutating func append(_ clock: SLAClock, ticket: Ticket) {
-        ticketId.append(ticket.id)
-        clockId.append(clock.id)
-        kind.append(clock.kind.rawValue)
-        switch clock.level {
-        case .customer:
-            level.append("customer")
-            agreementId.append(nil)
-            agreementVersion.append(nil)
-            vendorId.append(nil)
-            queue.append(nil)
-        case .assignment(_, let placement):
-            level.append(placement.agreementId ?? "assignment")
-            agreementId.append(placement.agreementId)
-            agreementVersion.append(placement.agreementVersion.map(Int32.init))
-            vendorId.append(placement.vendorId)
-            queue.append(placement.queue)
-        }
-        priority.append(clock.priority.rawValue)
-        category.append(ticket.details.category.rawValue)
-        businessHours.append(!clock.calendar.isTwentyFourSeven)
-        startedAt.append(clock.startedAt)
-        dueAt.append(clock.dueAt ?? clock.projectedDueAt)
-        stoppedAt.append(clock.stoppedAt)
-        stopReason.append(clock.stopReason?.rawValue)
-        status.append(clock.status.rawValue)
-        if clock.isStopped {
-            pausedSeconds.append(clock.pauses.reduce(0) { $0 + (($1.to ?? clock.asOf).timeIntervalSince($1.from)) })
-            elapsedSeconds.append(clock.elapsed)
-        } else {
-            pausedSeconds.append(nil)
-            elapsedSeconds.append(nil)
-        }
-        targetSeconds.append(clock.targetSeconds)
+/// One row of `rm_sla_clocks`. Instants are kept as PostgreSQL stores them (whole
+/// microseconds), so that a row read back equals the row folded again from the same events.
+private struct ClockRow: Equatable, Sendable {
+    struct Key: Hashable, Sendable {
+        var ticketId: UUID
+        var clockId: String
     }
 
-    /// Row `index` as compliance reads it back; nil while the clock has not stopped.
-    func endedClock(at index: Int) -> EndedClock? {
-        guard let stopped = stoppedAt[index], let paused = pausedSeconds[index], let elapsed = elapsedSeconds[index] else { return nil }
-        return EndedClock(
-            agreementId: agreementId[index], vendorId: vendorId[index], queue: queue[index], kind: kind[index],
-            priority: priority[index], category: category[index], status: status[index], startedAt: startedAt[index],
-            stoppedAt: stopped, pausedSeconds: paused, elapsedSeconds: elapsed)
+    var ticketId: UUID, clockId: String, kind: String, level: String
+    var agreementId: String?, agreementVersion: Int32?, vendorId: String?, queue: String?
+    var priority: String, category: String, businessHours: Bool, startedAt: PostgresTimestamp
+    var dueAt: PostgresTimestamp?, stoppedAt: PostgresTimestamp?, stopReason: String?, status: String
+    /// Nil while the clock has not stopped: how far a running clock has got is its `dueAt`
+    /// against now, and times as of the ticket's last event would change with every event.
+    var pausedSeconds: Double?, elapsedSeconds: Double?, targetSeconds: Double
+
+    var key: Key { Key(ticketId: ticketId, clockId: clockId) }
+
+    init(_ clock: SLAClock, ticket: Ticket) {
+        ticketId = ticket.id
+        clockId = clock.id
+        kind = clock.kind.rawValue
+        switch clock.level {
+        case .customer:
+            level = "customer"
+        case .assignment(_, let placement):
+            level = placement.agreementId ?? "assignment"
+            agreementId = placement.agreementId
+            agreementVersion = placement.agreementVersion.map(Int32.init)
+            vendorId = placement.vendorId
+            queue = placement.queue
+        }
+        priority = clock.priority.rawValue
+        category = ticket.details.category.rawValue
+        businessHours = !clock.calendar.isTwentyFourSeven
+        startedAt = PostgresTimestamp(clock.startedAt)
+        dueAt = (clock.dueAt ?? clock.projectedDueAt).map(PostgresTimestamp.init)
+        stoppedAt = clock.stoppedAt.map(PostgresTimestamp.init)
+        stopReason = clock.stopReason?.rawValue
+        status = clock.status.rawValue
+        if clock.isStopped {
+            pausedSeconds = clock.pauses.reduce(0) { $0 + (($1.to ?? clock.asOf).timeIntervalSince($1.from)) }
+            elapsedSeconds = clock.elapsed
+        }
+        targetSeconds = clock.targetSeconds
     }
 
     static let columns = [
@@ -464,40 +468,80 @@ private struct ClockRows: Sendable {
         "elapsed_seconds", "target_seconds",
     ]
 
-    /// Inserts the rows, or updates those already there, by (ticket, clock). A row whose
-    /// values are all unchanged is left alone: most events change none of a ticket's clocks
-    /// (a running clock's row holds nothing that moves with time; a paused one's projected
-    /// due instant does), and a row whose indexed columns are unchanged is updated in place
-    /// (HOT), without new index entries.
+    /// A row read with ``columns``, in their order.
+    init(row: PostgresRow) throws {
+        ticketId = try row.decode(UUID.self, at: 0)
+        clockId = try row.decode(String.self, at: 1)
+        kind = try row.decode(String.self, at: 2)
+        level = try row.decode(String.self, at: 3)
+        agreementId = try row.decode(String?.self, at: 4)
+        agreementVersion = try row.decode(Int32?.self, at: 5)
+        vendorId = try row.decode(String?.self, at: 6)
+        queue = try row.decode(String?.self, at: 7)
+        priority = try row.decode(String.self, at: 8)
+        category = try row.decode(String.self, at: 9)
+        businessHours = try row.decode(Bool.self, at: 10)
+        startedAt = try row.decode(PostgresTimestamp.self, at: 11)
+        dueAt = try row.decode(PostgresTimestamp?.self, at: 12)
+        stoppedAt = try row.decode(PostgresTimestamp?.self, at: 13)
+        stopReason = try row.decode(String?.self, at: 14)
+        status = try row.decode(String.self, at: 15)
+        pausedSeconds = try row.decode(Double?.self, at: 16)
+        elapsedSeconds = try row.decode(Double?.self, at: 17)
+        targetSeconds = try row.decode(Double.self, at: 18)
+    }
+
+    /// The row as compliance counts it; nil while the clock has not stopped.
+    var ended: EndedClock? {
+        guard let stoppedAt, let pausedSeconds, let elapsedSeconds else { return nil }
+        return EndedClock(
+            agreementId: agreementId, vendorId: vendorId, queue: queue, kind: kind, priority: priority,
+            category: category, status: status, startedAt: startedAt.date, stoppedAt: stoppedAt.date,
+            pausedSeconds: pausedSeconds, elapsedSeconds: elapsedSeconds)
+    }
+}
+
+/// Rows of `rm_sla_clocks`, written with one statement.
+private struct ClockRows: Sendable {
+    var rows: [ClockRow] = []
+
+    mutating func append(_ clock: SLAClock, ticket: Ticket) {
+        rows.append(ClockRow(clock, ticket: ticket))
+    }
+
+    /// Inserts the rows, or updates those already there, by (ticket, clock). Callers pass
+    /// only rows that are new or differ from the stored ones: `ON CONFLICT DO UPDATE` locks
+    /// every conflicting row (a heap write and a WAL record each), even when its condition
+    /// then leaves the row alone.
     func upsert(into table: String, in session: PostgresSession) throws {
-        guard !ticketId.isEmpty else { return }
-        let updated = Self.columns.dropFirst(2)
+        guard !rows.isEmpty else { return }
+        let updated = ClockRow.columns.dropFirst(2)
         try session.execute("""
-            INSERT INTO \(unescaped: table) AS c (\(unescaped: Self.columns.joined(separator: ", ")))
+            INSERT INTO \(unescaped: table) AS c (\(unescaped: ClockRow.columns.joined(separator: ", ")))
             SELECT * FROM unnest(
-                \(ticketId)::uuid[], \(clockId)::text[], \(kind)::text[], \(level)::text[], \(agreementId)::text[],
-                \(agreementVersion)::integer[], \(vendorId)::text[], \(queue)::text[], \(priority)::text[], \(category)::text[],
-                \(businessHours)::boolean[], \(startedAt)::timestamptz[], \(dueAt)::timestamptz[], \(stoppedAt)::timestamptz[],
-                \(stopReason)::text[], \(status)::text[], \(pausedSeconds)::double precision[], \(elapsedSeconds)::double precision[],
-                \(targetSeconds)::double precision[])
+                \(rows.map(\.ticketId))::uuid[], \(rows.map(\.clockId))::text[], \(rows.map(\.kind))::text[],
+                \(rows.map(\.level))::text[], \(rows.map(\.agreementId))::text[], \(rows.map(\.agreementVersion))::integer[],
+                \(rows.map(\.vendorId))::text[], \(rows.map(\.queue))::text[], \(rows.map(\.priority))::text[],
+                \(rows.map(\.category))::text[], \(rows.map(\.businessHours))::boolean[], \(rows.map(\.startedAt))::timestamptz[],
+                \(rows.map(\.dueAt))::timestamptz[], \(rows.map(\.stoppedAt))::timestamptz[], \(rows.map(\.stopReason))::text[],
+                \(rows.map(\.status))::text[], \(rows.map(\.pausedSeconds))::double precision[],
+                \(rows.map(\.elapsedSeconds))::double precision[], \(rows.map(\.targetSeconds))::double precision[])
             ON CONFLICT (ticket_id, clock_id) DO UPDATE SET
                 \(unescaped: updated.map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", "))
-            WHERE (\(unescaped: updated.map { "c.\($0)" }.joined(separator: ", ")))
-                IS DISTINCT FROM (\(unescaped: updated.map { "EXCLUDED.\($0)" }.joined(separator: ", ")))
             """)
     }
 
     /// Inserts the rows with one binary COPY; none of them may be there yet.
     func copy(into table: String, in session: PostgresSession) throws {
-        guard !ticketId.isEmpty else { return }
-        var copy = PostgresCopyRows(columns: Self.columns)
-        for i in ticketId.indices {
+        guard !rows.isEmpty else { return }
+        var copy = PostgresCopyRows(columns: ClockRow.columns)
+        for row in rows {
             copy.startRow()
-            copy.append(ticketId[i]); copy.append(clockId[i]); copy.append(kind[i]); copy.append(level[i])
-            copy.append(agreementId[i]); copy.append(agreementVersion[i]); copy.append(vendorId[i]); copy.append(queue[i])
-            copy.append(priority[i]); copy.append(category[i]); copy.append(businessHours[i]); copy.append(startedAt[i])
-            copy.append(dueAt[i]); copy.append(stoppedAt[i]); copy.append(stopReason[i]); copy.append(status[i])
-            copy.append(pausedSeconds[i]); copy.append(elapsedSeconds[i]); copy.append(targetSeconds[i])
+            copy.append(row.ticketId); copy.append(row.clockId); copy.append(row.kind); copy.append(row.level)
+            copy.append(row.agreementId); copy.append(row.agreementVersion); copy.append(row.vendorId); copy.append(row.queue)
+            copy.append(row.priority); copy.append(row.category); copy.append(row.businessHours); copy.append(row.startedAt)
+            copy.append(row.dueAt); copy.append(row.stoppedAt); copy.append(row.stopReason); copy.append(row.status)
+            copy.append(row.pausedSeconds); copy.append(row.elapsedSeconds); copy.append(row.targetSeconds)
         }
         try session.copy(into: table, copy)
     }

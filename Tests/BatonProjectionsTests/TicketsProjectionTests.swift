@@ -270,7 +270,7 @@ struct RebuildWhileLiveTests {
 
 @Suite("The tickets projection rewrites a ticket's clocks only where they changed")
 struct ClockRewriteTests {
-    @Test("a comment rewrites no clock and deletes one the fold no longer has; a hold rewrites only the clocks it pauses")
+    @Test("a comment rewrites or locks no clock and deletes one the fold no longer has; a hold rewrites only the clocks it pauses")
     func onlyChangedClocks() async throws {
         try await withLiveTickets(maximumConnections: 8) { db, _ async throws in
             let tickets = TicketStore(store: db.eventStore)
@@ -283,11 +283,13 @@ struct ClockRewriteTests {
             _ = try await commands.execute(.accept, on: id, by: .agent("ada"), at: monday.addingTimeInterval(300))
             #expect(try await admin.waitUntilApplied(try await db.eventStore.headPosition(), timeout: .seconds(60)))
 
-            // Each clock's status and row version (xmin: the transaction that wrote it).
+            // Each clock's status, row version (xmin: the transaction that wrote it) and the
+            // last transaction that locked or deleted that version (xmax; 0 for none).
             let clocks = {
-                try await db.client.query("SELECT clock_id, status, xmin::text FROM rm_sla_clocks WHERE ticket_id = \(id)")
-                    .reduce(into: [String: (status: String, version: String)]()) {
-                        $0[try $1.decode(String.self, at: 0)] = (try $1.decode(String.self, at: 1), try $1.decode(String.self, at: 2))
+                try await db.client.query("SELECT clock_id, status, xmin::text, xmax::text FROM rm_sla_clocks WHERE ticket_id = \(id)")
+                    .reduce(into: [String: (status: String, version: String, locker: String)]()) {
+                        $0[try $1.decode(String.self, at: 0)] = (
+                            try $1.decode(String.self, at: 1), try $1.decode(String.self, at: 2), try $1.decode(String.self, at: 3))
                     }
             }
             let accepted = try await clocks()
@@ -310,6 +312,8 @@ struct ClockRewriteTests {
                 let after = try #require(commented[clock])
                 #expect(after.status == before.status)
                 #expect(after.version == before.version, "\(before.status) \(clock) was rewritten")
+                // An upsert that finds nothing to change still locks the row: a heap write each.
+                #expect(after.locker == before.locker, "\(before.status) \(clock) was locked")
             }
 
             // Waiting for the customer pauses the running (resolution) clocks, and only they change.
