@@ -9,11 +9,13 @@ import ServiceLifecycle
 
 /// Runs batond: opens the database (starting the embedded cluster when no URL is
 /// configured), applies pending migrations unless told not to, serves HTTP until SIGTERM or
-/// SIGINT, then shuts down gracefully and stops the cluster it started. When the
-/// configuration carries agreements, they are applied (recorded as events) before serving.
+/// SIGINT (or until `stopped` returns), then shuts down gracefully and stops the cluster it
+/// started. When the configuration carries agreements, they are applied (recorded as events)
+/// before serving.
 public func runServer(
     configuration: ServerConfiguration, logger: Logger, metrics: PrometheusCollectorRegistry? = nil,
-    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
+    until stopped: (@Sendable () async -> Void)? = nil
 ) async throws {
     try await Database.with(configuration.database, maximumConnections: configuration.maximumConnections, logger: logger) { database in
         if configuration.migrateOnStart {
@@ -51,9 +53,23 @@ public func runServer(
         let watcher = SLAWatcher(
             commands: TicketCommands(tickets: tickets), agreements: AgreementCache(catalog: AgreementCatalog(store: database.eventStore)),
             queries: TicketQueries(client: database.client), projectionsChanged: projectionsChanged, logger: logger)
-        let services = ServiceGroup(
-            configuration: .init(services: [app, watcher, QueueDepthSampler(client: database.client, logger: logger)] + projectors, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await services.run()
+        var services = ([app, watcher, QueueDepthSampler(client: database.client, logger: logger)] + projectors)
+            .map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
+        if let stopped {
+            // Last, so shut down first; its return shuts the others down as a signal would.
+            services.append(.init(service: StopWhen(stopped: stopped), successTerminationBehavior: .gracefullyShutdownGroup))
+        }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
         logger.info("batond stopped serving")
+    }
+}
+
+/// Returns when `stopped` does, or when the group shuts down for another reason.
+private struct StopWhen: Service {
+    let stopped: @Sendable () async -> Void
+
+    func run() async {
+        await cancelWhenGracefulShutdown { await stopped() }
     }
 }

@@ -230,13 +230,16 @@ var agreementSet = try AgreementsFile.load(contentsOf: agreementsFile)
 for i in agreementSet.agreements.indices where agreementSet.agreements[i].id == "civicsoft-apps" {
     agreementSet.agreements[i].caps = .init()
 }
+// Stopped at the end as batond is by SIGTERM: gracefully, not by cancelling the task.
+let (stopServer, stopServerContinuation) = AsyncStream<Never>.makeStream()
 let server = Task { [agreementSet] in
     try await runServer(
         configuration: .init(
             database: .url(cluster.connectionString), host: "127.0.0.1", port: 0, maximumConnections: 40,
             agreements: agreementSet),
-        logger: logger
-    ) { bound in port.set(bound) }
+        logger: logger,
+        onServerRunning: { bound in port.set(bound) },
+        until: { for await _ in stopServer {} })
 }
 
 do {
@@ -457,8 +460,8 @@ do {
 } catch {
     print("benchmark failed: \(error)")
 }
-server.cancel()
-_ = await server.result
+stopServerContinuation.finish()
+if case .failure(let error) = await server.result { print("batond stopped with an error: \(error)") }
 try await http.shutdown().get()
 await admin.shutdown()
 try await cluster.stop()

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import Synchronization
 import TestSupport
 import Testing
 
@@ -70,5 +71,69 @@ struct HTTPTests {
                 }
             }
         }
+    }
+
+    @Test("runServer serves until its stop closure returns, then shuts down gracefully, logging no error, and returns")
+    func stopsWhenTold() async throws {
+        try await TestDatabase.withFresh { db async throws in
+            let records = RecordedLogs()
+            let logger = Logger(label: "test") { _ in RecordingLogHandler(records: records) }
+            let (stop, stopping) = AsyncStream<Never>.makeStream()
+            let (bound, binding) = AsyncStream<Int>.makeStream()
+            let server = Task {
+                try await runServer(
+                    configuration: .init(database: .url(db.connectionString), host: "127.0.0.1", port: 0, maximumConnections: 8),
+                    logger: logger, onServerRunning: { port in binding.yield(port) }, until: { for await _ in stop {} })
+            }
+            var ports = bound.makeAsyncIterator()
+            let port = try #require(await ports.next())
+            let health = try await TestClient.withClient(host: "127.0.0.1", port: port) { try await $0.get("/healthz") }
+            #expect(health.status == .ok)
+
+            stopping.finish()
+            let returned = await withTaskGroup(of: Bool.self) { group in
+                group.addTask { _ = await server.result; return true }
+                group.addTask {
+                    try? await Task.sleep(for: .seconds(60))
+                    server.cancel()
+                    return false
+                }
+                let first = await group.next() ?? false
+                group.cancelAll()
+                return first
+            }
+            #expect(returned, "runServer was still running 60 s after its stop closure returned")
+            await #expect(throws: Never.self) { try await server.value }
+            // Cancelled rather than shut down, the HTTP server logs "Waiting on child channel:
+            // CancellationError()" as an error.
+            #expect(records.errors.isEmpty, "\(records.errors)")
+            await #expect(throws: (any Error).self, "still listening") {
+                try await TestClient.withClient(
+                    host: "127.0.0.1", port: port, configuration: .init(timeout: .seconds(5))
+                ) { try await $0.get("/healthz") }
+            }
+        }
+    }
+}
+
+/// Log records at error level and above, kept for a test to look at.
+final class RecordedLogs: Sendable {
+    private let records = Mutex<[String]>([])
+    var errors: [String] { records.withLock { $0 } }
+    func add(_ message: String) { records.withLock { $0.append(message) } }
+}
+
+struct RecordingLogHandler: LogHandler {
+    let records: RecordedLogs
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .info
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        if event.level >= .error { records.add("\(event.level): \(event.message)") }
     }
 }
