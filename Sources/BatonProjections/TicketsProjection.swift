@@ -165,8 +165,8 @@ private struct TicketBatch: PreparedBatch {
     var updated = TicketRows()
     /// The clocks of the tickets in `rows`: copied in.
     var clocks = ClockRows()
-    /// The clocks of the tickets in `updated`: upserted, and those of their clocks that are
-    /// not among them deleted.
+    /// The clocks of the tickets in `updated`: those new or changed are upserted, and the
+    /// tickets' stored clocks that are not among them deleted.
     var updatedClocks = ClockRows()
 
     /// The tickets an earlier batch wrote rows for.
@@ -220,9 +220,7 @@ private struct TicketBatch: PreparedBatch {
         var compliance = ComplianceChanges()
         let table = "rm_sla_clocks\(suffix)"
         var changed = ClockRows()
-        if replaced.isEmpty {
-            changed = updatedClocks
-        } else {
+        if !replaced.isEmpty {
             // The replaced tickets' clocks as stored: what they counted is subtracted, and
             // only the folded rows that differ from them are written. Most events change none
             // of a ticket's clocks (a running clock's row holds nothing that moves with time;

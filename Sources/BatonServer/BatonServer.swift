@@ -9,9 +9,9 @@ import ServiceLifecycle
 
 /// Runs batond: opens the database (starting the embedded cluster when no URL is
 /// configured), applies pending migrations unless told not to, serves HTTP until SIGTERM or
-/// SIGINT (or until `stopped` returns), then shuts down gracefully and stops the cluster it
-/// started. When the configuration carries agreements, they are applied (recorded as events)
-/// before serving.
+/// SIGINT (or until `stopped` returns; it must also return when its task is cancelled), then
+/// shuts down gracefully and stops the cluster it started. When the configuration carries
+/// agreements, they are applied (recorded as events) before serving.
 public func runServer(
     configuration: ServerConfiguration, logger: Logger, metrics: PrometheusCollectorRegistry? = nil,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
@@ -59,13 +59,17 @@ public func runServer(
             // Last, so shut down first; its return shuts the others down as a signal would.
             services.append(.init(service: StopWhen(stopped: stopped), successTerminationBehavior: .gracefullyShutdownGroup))
         }
-        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        var group = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // Long enough for a long-polling lease request (30 s at most) to be answered; what is
+        // still running after that is cancelled.
+        group.maximumGracefulShutdownDuration = .seconds(40)
+        try await ServiceGroup(configuration: group).run()
         logger.info("batond stopped serving")
     }
 }
 
-/// Returns when `stopped` does, or when the group shuts down for another reason.
+/// Returns when `stopped` does, or when the group shuts down for another reason (by
+/// cancelling `stopped`).
 private struct StopWhen: Service {
     let stopped: @Sendable () async -> Void
 

@@ -79,8 +79,12 @@ struct HTTPTests {
             let records = RecordedLogs()
             let logger = Logger(label: "test") { _ in RecordingLogHandler(records: records) }
             let (stop, stopping) = AsyncStream<Never>.makeStream()
+            // Stopped whatever the test's outcome, before its database goes.
+            defer { stopping.finish() }
             let (bound, binding) = AsyncStream<Int>.makeStream()
             let server = Task {
+                // A server that fails to start ends the wait for its port.
+                defer { binding.finish() }
                 try await runServer(
                     configuration: .init(database: .url(db.connectionString), host: "127.0.0.1", port: 0, maximumConnections: 8),
                     logger: logger, onServerRunning: { port in binding.yield(port) }, until: { for await _ in stop {} })
@@ -94,7 +98,7 @@ struct HTTPTests {
             let returned = await withTaskGroup(of: Bool.self) { group in
                 group.addTask { _ = await server.result; return true }
                 group.addTask {
-                    try? await Task.sleep(for: .seconds(60))
+                    guard (try? await Task.sleep(for: .seconds(60))) != nil else { return false }
                     server.cancel()
                     return false
                 }
