@@ -229,6 +229,20 @@ struct Workload: Sendable {
     }
 }
 
+/// Rebuilds the tickets projection from nothing (the live runner stopped) and expects every
+/// table as it was: what was kept up live is what a quiet rebuild gives.
+func expectRebuildKeeps(_ db: TestDatabase.Fresh, _ admin: ProjectionAdmin, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    let order = ["rm_tickets": "ticket_id", "rm_sla_clocks": "ticket_id, clock_id",
+                 "rm_compliance": "agreement_id, vendor_id, queue, kind, month, priority, category",
+                 "rm_queue_load": "agreement_id, queue", "rm_agreement_intake": "agreement_id, month"]
+    var kept: [String: [String]] = [:]
+    for (table, orderBy) in order { kept[table] = try await snapshot(db.client, table, orderBy: orderBy) }
+    _ = try await admin.rebuild("tickets", batchSize: 7)
+    for (table, orderBy) in order {
+        #expect(try await snapshot(db.client, table, orderBy: orderBy) == kept[table], "\(table)", sourceLocation: sourceLocation)
+    }
+}
+
 @Suite("Rebuilding the tickets projection while batond runs")
 struct RebuildWhileLiveTests {
     @Test("tickets opened and worked during a rebuild end up in the swapped tables, and the live runner carries on after the swap")
@@ -255,15 +269,69 @@ struct RebuildWhileLiveTests {
             // What the live runner kept up after the swap is what a quiet rebuild gives.
             live.cancel()
             _ = await live.result
-            let order = ["rm_tickets": "ticket_id", "rm_sla_clocks": "ticket_id, clock_id",
-                         "rm_compliance": "agreement_id, vendor_id, queue, kind, month, priority, category",
-                         "rm_queue_load": "agreement_id, queue", "rm_agreement_intake": "agreement_id, month"]
-            var kept: [String: [String]] = [:]
-            for (table, orderBy) in order { kept[table] = try await snapshot(db.client, table, orderBy: orderBy) }
-            _ = try await admin.rebuild("tickets", batchSize: 7)
-            for (table, orderBy) in order {
-                #expect(try await snapshot(db.client, table, orderBy: orderBy) == kept[table], "\(table)")
+            try await expectRebuildKeeps(db, admin)
+        }
+    }
+}
+
+extension RebuildWhileLiveTests {
+    @Test("a live batch that comes while the rebuild's real swap holds the tables waits in its LOCK TABLE, and the tables end as a quiet rebuild gives them")
+    func liveBatchWaitsForTheSwap() async throws {
+        try await withLiveTickets(maximumConnections: 12) { db, live async throws in
+            let tickets = TicketStore(store: db.eventStore)
+            let commands = TicketCommands(tickets: tickets)
+            let work = Workload(opener: ticketOpener(db, tickets: tickets), commands: commands)
+            for n in 0..<10 { try await work.openAndWork(n) }
+            let admin = ProjectionAdmin(store: db.eventStore, projections: [TicketsProjection(store: db.eventStore)])
+            #expect(try await admin.waitUntilApplied(try await db.eventStore.headPosition(), timeout: .seconds(60)))
+            let ids = try await db.client.query("SELECT ticket_id FROM rm_tickets ORDER BY number").map { try $0.decode(UUID.self, at: 0) }
+            let table = try #require(TicketsProjection(store: db.eventStore).tables.last)
+
+            // A reader of the projection's last table stops the swap midway: it has locked the
+            // tables before that one (rm_tickets first) and waits for the last.
+            let (held, holding) = AsyncStream<Void>.makeStream()
+            let (release, releasing) = AsyncStream<Never>.makeStream()
+            defer { releasing.finish() }
+            let reader = Task {
+                try await db.client.withTransaction { connection in
+                    _ = try await connection.query("SELECT count(*) FROM \(unescaped: table)")
+                    holding.yield()
+                    for await _ in release {}
+                }
             }
+            var heldIterator = held.makeAsyncIterator()
+            _ = await heldIterator.next()
+            let rebuilding = Task { try await admin.rebuild("tickets", batchSize: 7) }
+            let waiting = { (pattern: String) in
+                try await db.client.query("""
+                    SELECT 1 FROM pg_stat_activity
+                    WHERE datname = \(db.name) AND wait_event_type = 'Lock' AND query LIKE \(pattern)
+                    """).count == 1
+            }
+            #expect(try await waitFor { try await waiting("LOCK TABLE \(table) IN ACCESS EXCLUSIVE MODE%") })
+
+            // Events the live runner reads while the swap holds the tables: it waits to lock them
+            // before it reads its checkpoint (not in a write, with the checkpoint already read).
+            for id in ids.prefix(3) {
+                _ = try await commands.execute(.comment("during the swap", visibility: .internal), on: id, by: .agent("ada"), at: monday.addingTimeInterval(86_400))
+            }
+            #expect(try await waitFor { try await waiting("LOCK TABLE rm_tickets, % IN ROW EXCLUSIVE MODE") })
+
+            releasing.finish()
+            try await reader.value
+            let summary = try await rebuilding.value
+            let head = try await db.eventStore.headPosition()
+            // The swap applied the comments, and moved the checkpoint past them.
+            #expect(summary.events == head)
+            #expect(try await admin.waitUntilApplied(head, timeout: .seconds(60)))
+            // The live runner carries on after the swap.
+            _ = try await commands.execute(.comment("after the swap", visibility: .internal), on: ids[3], by: .agent("ada"), at: monday.addingTimeInterval(90_000))
+            #expect(try await admin.waitUntilApplied(try await db.eventStore.headPosition(), timeout: .seconds(60)))
+
+            // And the tables are what a quiet rebuild gives.
+            live.cancel()
+            _ = await live.result
+            try await expectRebuildKeeps(db, admin)
         }
     }
 }
