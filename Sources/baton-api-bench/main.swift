@@ -151,6 +151,56 @@ func residentMegabytes() -> Double {
     return kilobytes / 1024
 }
 
+/// CPU time (user and system, in seconds) used so far by this process, which serves batond
+/// (HTTP, grants, projections), by its waited-for children (wrk, once it has exited), and by
+/// the cluster's processes (the postmaster and its children), from /proc. Nil without /proc.
+struct CPUTime {
+    var batond: Double
+    var children: Double
+    var postgres: Double
+
+    static func now(postmaster: Int32) -> CPUTime? {
+        let tick = Double(sysconf(Int32(_SC_CLK_TCK)))
+        /// Fields 3 onwards of /proc/PID/stat (the name, which may hold spaces, cut off).
+        func fields(_ pid: String) -> [Substring]? {
+            guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                let end = text.lastIndex(of: ")") else { return nil }
+            return text[text.index(after: end)...].split(separator: " ")
+        }
+        // Counted from field 3 (state): ppid is field 4, utime 14, stime 15, cutime 16, cstime 17.
+        func seconds(_ f: [Substring], _ fieldNumbers: [Int]) -> Double {
+            fieldNumbers.reduce(0) { $0 + (Double(f[$1 - 3]) ?? 0) } / tick
+        }
+        guard tick > 0, let own = fields("self"), own.count > 14,
+            let pids = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }
+        var postgres = 0.0
+        for pid in pids where pid.allSatisfy(\.isNumber) {
+            guard let f = fields(pid), f.count > 12 else { continue }
+            if pid == String(postmaster) || f[1] == Substring(String(postmaster)) { postgres += seconds(f, [14, 15]) }
+        }
+        return CPUTime(batond: seconds(own, [14, 15]), children: seconds(own, [16, 17]), postgres: postgres)
+    }
+
+    /// The postmaster's process id, from the first line of its data directory's postmaster.pid.
+    static func postmaster(dataDirectory: URL) -> Int32? {
+        (try? String(contentsOf: dataDirectory.appendingPathComponent("postmaster.pid"), encoding: .utf8))
+            .flatMap { $0.split(separator: "\n").first }.flatMap { Int32($0) }
+    }
+
+    /// "CPU a ticket: batond 541 µs, PostgreSQL 323 µs, wrk 40 µs (at that, 2 cores serve at
+    /// most 2,200/s)": what `since` to now cost per operation, and the rate the machine's cores
+    /// could sustain at that cost.
+    static func describe(since start: CPUTime?, postmaster: Int32?, operations: Int, per noun: String) -> String? {
+        guard let start, let postmaster, operations > 0, let end = now(postmaster: postmaster) else { return nil }
+        let micro = { (a: Double, b: Double) in (b - a) * 1_000_000 / Double(operations) }
+        let (b, p, w) = (micro(start.batond, end.batond), micro(start.postgres, end.postgres), micro(start.children, end.children))
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let ceiling = Double(cores) * 1_000_000 / (b + p + w)
+        return "CPU a \(noun): batond \(String(format: "%.0f", b)) µs, PostgreSQL \(String(format: "%.0f", p)) µs, wrk \(String(format: "%.0f", w)) µs"
+            + " (at that, \(cores) cores serve at most \(String(format: "%.0f", ceiling))/s)"
+    }
+}
+
 /// What `wrk` measured: requests per second, latency percentiles in milliseconds, and how
 /// many requests failed (an answer not 2xx, or none).
 struct WrkResult {
@@ -218,6 +268,7 @@ try FileManager.default.createDirectory(at: directory, withIntermediateDirectori
 let cluster = EmbeddedPostgres(configuration: .init(dataDirectory: directory.appendingPathComponent("pg"), database: "bench"))
 print("Starting a durable embedded cluster (fsync on) in \(directory.path) …")
 try await cluster.start()
+let postmaster = CPUTime.postmaster(dataDirectory: cluster.configuration.dataDirectory)
 
 var logger = Logger(label: "bench")
 logger.logLevel = .warning
@@ -307,15 +358,22 @@ do {
         // it during the sections after this one.
         try await admin.execute("DROP TABLE raw_inserts")
         let opened: Double
+        var cpu: String?
         if wrkPath != nil {
             // As long as the Swift client would take for BENCH_TICKETS at 1,000/s, at least 10 s,
             // and long enough to open the tickets every lease run takes (5 s each, at most
             // about as fast as tickets open).
-            let seconds = max(10, ticketsToOpen / 1_000, sections.contains("leases") ? 5 * leaseRuns + 3 : 0)
-            let result = try wrk(base + "/v1/tickets", token: ingest, body: payload, connections: 32, seconds: seconds)
+            let runSeconds = max(10, ticketsToOpen / 1_000, sections.contains("leases") ? 5 * leaseRuns + 3 : 0)
+            let cpuBefore = postmaster.flatMap { CPUTime.now(postmaster: $0) }
+            let result = try wrk(base + "/v1/tickets", token: ingest, body: payload, connections: 32, seconds: runSeconds)
             guard result.failed == 0 else { throw BenchError("\(result.failed) of \(result.requests) openings failed") }
             opened = result.perSecond
+            // The projections' work on these tickets is part of their cost.
+            let catchUp = ContinuousClock.now
+            let caughtUp = try await projections.waitUntilApplied(try await EventStore(client: admin).headPosition(), timeout: .seconds(300))
+            cpu = CPUTime.describe(since: cpuBefore, postmaster: postmaster, operations: result.requests, per: "ticket")
             print("\n(load from wrk, a separate process: \(result.requests) tickets opened)")
+            print("(projections caught up: \(caughtUp), \(String(format: "%.1f", seconds(ContinuousClock.now - catchUp))) s after the last ticket)")
         } else {
             opened = try await measure(workers: 32, total: ticketsToOpen) { _, _ in
                 let (status, body) = try await post("/v1/tickets", token: ingest, json: payload)
@@ -327,13 +385,14 @@ do {
         print("  tickets opened/s   \(String(format: "%8.0f", opened))   (goal: ≥ 3,000/s)")
         print("  raw INSERTs/s      \(String(format: "%8.0f", raw))   (32 tasks, one row each, same cluster)")
         print("  ratio              \(String(format: "%8.2f", opened / raw))×")
+        if let cpu { print("  \(cpu)") }
     }
 
     // Leases: 20 vendor workers take one ticket each per request from CivicSoft's queue.
     if sections.contains("leases") {
-        let catchUp = ContinuousClock.now
-        let caughtUp = try await projections.waitUntilApplied(try await EventStore(client: admin).headPosition(), timeout: .seconds(300))
-        print("  (projections caught up: \(caughtUp), \(String(format: "%.1f", seconds(ContinuousClock.now - catchUp))) s after the last ticket)")
+        guard try await projections.waitUntilApplied(try await EventStore(client: admin).headPosition(), timeout: .seconds(300)) else {
+            throw BenchError("the projections did not catch up with the tickets opened")
+        }
         let queued = try await admin.query("SELECT queue || ':' || status || ':' || (lease_holder IS NULL)::text, count(*) FROM rm_tickets GROUP BY 1").map { "\(try $0.decode(String?.self, at: 0) ?? "-")=\(try $0.decode(Int64.self, at: 1))" }
         print("  (tickets by queue: \(queued.joined(separator: ", ")))")
         print("\nLease latency, 20 concurrent vendor workers, one ticket per request, \(leaseRuns) run\(leaseRuns == 1 ? "" : "s") one after another")
@@ -342,11 +401,14 @@ do {
         for run in 1...leaseRuns {
             let leasedBefore = try await admin.query("SELECT count(*) FROM rm_tickets WHERE lease_holder IS NOT NULL")[0].decode(Int64.self, at: 0)
             let p50: Double, p99: Double, leases: Int
+            var cpu: String?
             if wrkPath != nil {
+                let cpuBefore = postmaster.flatMap { CPUTime.now(postmaster: $0) }
                 // Short enough that the queue never runs dry: every request must lease a ticket.
                 let result = try wrk(base + "/v1/leases", token: vendor, body: #"{"max":1}"#, connections: 20, seconds: 5)
                 guard result.failed == 0 else { throw BenchError("\(result.failed) of \(result.requests) lease requests failed") }
                 _ = try await projections.waitUntilApplied(try await EventStore(client: admin).headPosition(), timeout: .seconds(60))
+                cpu = CPUTime.describe(since: cpuBefore, postmaster: postmaster, operations: result.requests, per: "lease")
                 let leased = try await admin.query("SELECT count(*) FROM rm_tickets WHERE lease_holder IS NOT NULL")[0].decode(Int64.self, at: 0) - leasedBefore
                 // wrk counts the answers it read; up to one request per connection was still in flight.
                 guard (Int64(result.requests)...Int64(result.requests + 20)).contains(leased) else {
@@ -367,6 +429,7 @@ do {
             }
             p99s.append(p99)
             print("  run \(run): p50 \(String(format: "%5.1f", p50)) ms   p99 \(String(format: "%5.1f", p99)) ms   (\(leases) leases)")
+            if let cpu { print("         \(cpu)") }
         }
         let under = p99s.filter { $0 < 20 }.count
         // After the runs, so that its writes do not weigh on them.
