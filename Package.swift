@@ -184,6 +184,7 @@ let package = Package(
             dependencies: [
                 "BatonServer", "BatonProjections", "BatonSchema", "TestSupport", "BatonAgreementFiles", "BatonDomain",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "BatondTests", dependencies: ["batond", "baton", "Postgres", "TestSupport", "BatonServer", "BatonDomain"]),

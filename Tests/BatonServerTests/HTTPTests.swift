@@ -2,8 +2,8 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import InMemoryLogging
 import Logging
-import Synchronization
 import TestSupport
 import Testing
 
@@ -76,8 +76,8 @@ struct HTTPTests {
     @Test("runServer serves until its stop closure returns, then shuts down gracefully, logging no error, and returns")
     func stopsWhenTold() async throws {
         try await TestDatabase.withFresh { db async throws in
-            let records = RecordedLogs()
-            let logger = Logger(label: "test") { _ in RecordingLogHandler(records: records) }
+            let logs = InMemoryLogHandler()
+            let logger = Logger(label: "test") { _ in logs }
             let (stop, stopping) = AsyncStream<Never>.makeStream()
             // Stopped whatever the test's outcome, before its database goes.
             defer { stopping.finish() }
@@ -110,34 +110,13 @@ struct HTTPTests {
             await #expect(throws: Never.self) { try await server.value }
             // Cancelled rather than shut down, the HTTP server logs "Waiting on child channel:
             // CancellationError()" as an error.
-            #expect(records.errors.isEmpty, "\(records.errors)")
+            let errors = logs.entries.filter { $0.level >= .error }.map(\.message)
+            #expect(errors.isEmpty, "\(errors)")
             await #expect(throws: (any Error).self, "still listening") {
                 try await TestClient.withClient(
                     host: "127.0.0.1", port: port, configuration: .init(timeout: .seconds(5))
                 ) { try await $0.get("/healthz") }
             }
         }
-    }
-}
-
-/// Log records at error level and above, kept for a test to look at.
-final class RecordedLogs: Sendable {
-    private let records = Mutex<[String]>([])
-    var errors: [String] { records.withLock { $0 } }
-    func add(_ message: String) { records.withLock { $0.append(message) } }
-}
-
-struct RecordingLogHandler: LogHandler {
-    let records: RecordedLogs
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .info
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        if event.level >= .error { records.add("\(event.level): \(event.message)") }
     }
 }
