@@ -61,7 +61,7 @@ public struct TicketDecider: Sendable {
 
         guard let ticket = state else {
             guard case .open(let open) = command else { throw fail(.invalidTransition, "the ticket has not been opened") }
-            guard !open.details.subject.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            guard !open.details.subject.isBlank else {
                 throw fail(.invalidCommand, "subject must not be empty")
             }
             guard !open.number.isEmpty else { throw fail(.invalidCommand, "number must not be empty") }
@@ -133,7 +133,7 @@ public struct TicketDecider: Sendable {
             try requireOwnQueue()
             try requireNoForeignLease()
             guard let placement = ticket.assignment?.placement else { throw fail(.invalidCommand, "the ticket is in no queue") }
-            guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw fail(.invalidCommand, "a rejection needs a reason") }
+            guard !reason.isBlank else { throw fail(.invalidCommand, "a rejection needs a reason") }
             let count = (placement.agreementId.flatMap { ticket.rejections[$0] } ?? 0) + 1
             return stamp(.rejected(TicketRejected(assignment: placement, reason: reason, rejectionCount: count)))
 
@@ -143,7 +143,7 @@ public struct TicketDecider: Sendable {
 
         case .comment(let text, let visibility):
             try requireOwnQueue()
-            guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            guard !text.isBlank else {
                 throw fail(.invalidCommand, "a comment must not be empty")
             }
             return stamp(.commentAdded(CommentAdded(text: text, visibility: visibility)))

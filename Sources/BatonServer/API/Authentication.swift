@@ -1,3 +1,4 @@
+import BatonDomain
 import Foundation
 import Hummingbird
 import Logging
@@ -16,7 +17,7 @@ struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.uri.path.hasPrefix("/v1/") else { return try await next(request, context) }
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-              let principal = try await tokens.authenticate(String(header.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces))
+              let principal = try await tokens.authenticate(String(header.dropFirst("Bearer ".count).trimmingWhiteSpace()))
         else {
             var response = APIProblem.unauthenticated.httpResponse
             response.headers[.wwwAuthenticate] = "Bearer"

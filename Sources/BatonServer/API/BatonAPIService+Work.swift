@@ -59,10 +59,10 @@ extension BatonAPIService {
     }
 
     static func text(_ value: String, _ field: String, max: Int) throws -> String {
-        // Foundation's trimming and counting characters are slow; most text needs neither.
+        // Counting characters is slow; most text is short enough in bytes.
         let scalars = value.unicodeScalars
         let trimmed = scalars.first.map { !$0.properties.isWhitespace } == true && scalars.last.map { !$0.properties.isWhitespace } == true
-            ? value : value.trimmingCharacters(in: .whitespacesAndNewlines)
+            ? value : String(value.trimmingWhiteSpace())
         guard !trimmed.isEmpty, value.utf8.count <= max || value.count <= max else {
             throw APIProblem.invalid(field, "1 to \(max) characters, not blank")
         }

@@ -127,8 +127,7 @@ struct BatonAPIService: APIProtocol {
     func commentOnTicket(_ input: Operations.CommentOnTicket.Input) async throws -> Operations.CommentOnTicket.Output {
         guard case .json(let body) = input.body else { preconditionFailure("the API document allows only JSON") }
         return await act(input.path.number, key: input.headers.idempotencyKey) { _, _ in
-            let text = body.body.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !text.isEmpty, body.body.count <= 20_000 else { throw APIProblem.invalid("body", "a comment of 1 to 20000 characters") }
+            guard !body.body.isBlank, body.body.count <= 20_000 else { throw APIProblem.invalid("body", "a comment of 1 to 20000 characters") }
             return .comment(body.body, visibility: body.visibility == .requester ? .requester : .internal)
         }
         .map(Operations.CommentOnTicket.Output.ok, Operations.CommentOnTicket.Output.default)
@@ -152,8 +151,8 @@ struct BatonAPIService: APIProtocol {
     func resolveTicket(_ input: Operations.ResolveTicket.Input) async throws -> Operations.ResolveTicket.Output {
         guard case .json(let body) = input.body else { preconditionFailure("the API document allows only JSON") }
         return await act(input.path.number, key: input.headers.idempotencyKey) { _, _ in
-            guard !body.code.trimmingCharacters(in: .whitespaces).isEmpty else { throw APIProblem.invalid("code", "a resolution code such as fixed") }
-            guard !body.note.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw APIProblem.invalid("note", "what was done, for the requester and the auditors") }
+            guard !body.code.isBlank else { throw APIProblem.invalid("code", "a resolution code such as fixed") }
+            guard !body.note.isBlank else { throw APIProblem.invalid("note", "what was done, for the requester and the auditors") }
             return .resolve(code: body.code, note: body.note)
         }
         .map(Operations.ResolveTicket.Output.ok, Operations.ResolveTicket.Output.default)
@@ -193,7 +192,7 @@ struct BatonAPIService: APIProtocol {
 
     /// A reason given by a person: not blank, at most 2000 characters.
     static func reason(_ text: String) throws -> String {
-        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, text.count <= 2_000 else {
+        guard !text.isBlank, text.count <= 2_000 else {
             throw APIProblem.invalid("reason", "why, in 1 to 2000 characters")
         }
         return text

@@ -1,3 +1,4 @@
+import BatonDomain
 import Crypto
 import Foundation
 import Postgres
@@ -114,7 +115,7 @@ public struct TokenStore: Sendable {
     }
 
     static func validate(role: Principal.Role, subject: String?, name: String) throws {
-        if name.trimmingCharacters(in: .whitespaces).isEmpty {
+        if name.isBlank {
             throw InvalidToken(field: "name", problem: "is empty; say what the token is for, e.g. \"Northwind integration\"")
         }
         let what: String? =
