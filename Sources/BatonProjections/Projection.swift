@@ -67,7 +67,8 @@ private struct Unprepared: PreparedBatch {
 
 /// Every projection batond runs.
 public enum Projections {
-    public static func all(store: EventStore) -> [any Projection] {
-        [TicketsProjection(store: store)]
+    /// `histories`: where the tickets projection keeps the streams it folds.
+    public static func all(store: EventStore, histories: TicketHistories = TicketHistories()) -> [any Projection] {
+        [TicketsProjection(store: store, histories: histories)]
     }
 }

@@ -33,6 +33,7 @@ public struct TicketSummary: Sendable, Hashable, Codable {
         lease_holder, lease_expires_at, hold_reason, hold_until, opened_at, next_due_at, next_warning_at, breached, version, \
         updated_at
         """
+    static let columnCount = columns.split(separator: ",").count
 
     init(row: PostgresRow) throws {
         ticketId = try row.decode(UUID.self, at: 0)
@@ -207,15 +208,23 @@ public struct TicketQueries: Sendable {
     /// `rm_tickets_list_order` indexes (schema/0020), or the index does not serve the list.
     static let listKey = "COALESCE(next_due_at, '9999-12-31 23:59:59+00'::timestamptz)"
 
+    /// A ticket that can be leased, with its stream's version in the log when it was found.
+    public struct LeaseCandidate: Sendable {
+        public var ticket: TicketSummary
+        /// The version of the ticket's stream as the log had it (it may be ahead of
+        /// `ticket.version`, the version the read model was written from).
+        public var streamVersion: Int
+    }
+
     /// Open tickets that can be leased now in `queues`, most urgent first, locked for the
     /// caller's transaction; rows another transaction holds are skipped, so racing workers
     /// never get the same ticket.
-    public func leaseCandidates(queues: [String], limit: Int, now: Date, in session: PostgresSession) throws -> [TicketSummary] {
+    public func leaseCandidates(queues: [String], limit: Int, now: Date, in session: PostgresSession) throws -> [LeaseCandidate] {
         // Per queue, the unleased tickets from the front of their own index (leased ones are
         // not in it, so a long run of leased tickets at the head of a queue costs nothing),
         // and the tickets whose lease has run out (usually none: the SLA watcher returns
         // them at the instant); then the most urgent of all.
-        var candidates: [TicketSummary] = []
+        var candidates: [LeaseCandidate] = []
         // The limit is written into the statement, not bound: a prepared statement with a
         // bound limit is planned afresh on every run (its generic plan looks costlier).
         for queue in queues {
@@ -235,11 +244,15 @@ public struct TicketQueries: Sendable {
                     LIMIT \(unescaped: String(limit))
                     FOR UPDATE SKIP LOCKED
                 )
-                SELECT * FROM unleased UNION ALL SELECT * FROM expired
-                """).map(TicketSummary.init(row:))
+                SELECT c.*, (SELECT version FROM event_streams WHERE stream = 'ticket-' || c.ticket_id)
+                FROM (SELECT * FROM unleased UNION ALL SELECT * FROM expired) AS c
+                """).map { row in
+                    LeaseCandidate(ticket: try TicketSummary(row: row), streamVersion: Int(try row.decode(Int64?.self, at: TicketSummary.columnCount) ?? 0))
+                }
         }
         return Array(candidates.sorted {
-            ($0.nextDueAt ?? Self.noDue, $0.priority, $0.openedAt) < ($1.nextDueAt ?? Self.noDue, $1.priority, $1.openedAt)
+            ($0.ticket.nextDueAt ?? Self.noDue, $0.ticket.priority, $0.ticket.openedAt)
+                < ($1.ticket.nextDueAt ?? Self.noDue, $1.ticket.priority, $1.ticket.openedAt)
         }.prefix(limit))
     }
 

@@ -10,8 +10,8 @@ import Synchronization
 /// by subtracting what a ticket's old clocks counted and adding what its new ones count),
 /// and what routing counts: `rm_queue_load` and `rm_agreement_intake`, kept the same way.
 ///
-/// For each ticket a batch touches, it reads the ticket's stream up to the batch's end and
-/// folds it with ``TicketDecider/fold(_:)`` and ``SLAClocks/compute(events:agreements:asOf:)``,
+/// For each ticket a batch touches, it takes the ticket's stream up to the batch's end (its
+/// earlier events from ``TicketHistories`` when held there, else from the log) and folds it with ``TicketDecider/fold(_:)`` and ``SLAClocks/compute(events:agreements:asOf:)``,
 /// the same code commands and the API use, so the read model cannot drift from the domain.
 /// Clocks are computed as of the ticket's last event, with the agreements and policy recorded
 /// up to it: whether a running clock has passed its due instant since is for the query
@@ -21,6 +21,8 @@ public final class TicketsProjection: Projection {
     public let name = "tickets"
     public let tables = ["rm_tickets", "rm_sla_clocks", "rm_compliance", "rm_queue_load", "rm_agreement_intake"]
     let store: EventStore
+    /// The streams folded, decoded, for the next batch that touches them (and the lease path).
+    public let histories: TicketHistories
     /// The agreement set as of the last batch, per table suffix (live, or a rebuild's
     /// `_next`); reloaded when a batch records agreement events, and whenever a batch does
     /// not follow straight on from the last one this object prepared for those tables
@@ -30,8 +32,9 @@ public final class TicketsProjection: Projection {
     /// A rebuild's agreement timeline, per table suffix, with the head it was read up to.
     private let timelines = Mutex<[String: (head: Int64, timeline: AgreementTimeline)]>([:])
 
-    public init(store: EventStore) {
+    public init(store: EventStore, histories: TicketHistories = TicketHistories()) {
         self.store = store
+        self.histories = histories
     }
 
     public func apply(_ events: [RecordedEvent], on connection: PostgresConnection, suffix: String) async throws {
@@ -59,18 +62,37 @@ public final class TicketsProjection: Projection {
         agreements.withLock { [state] in $0[suffix] = state }
         // Each touched ticket's whole stream up to the batch's end: from the batch itself when
         // the batch holds it from its first event (most tickets, when catching up or
-        // rebuilding), else read from the log.
+        // rebuilding); else the batch's events after those held in ``histories`` (most
+        // others), with any events between read from the log; else all read from the log.
         var (order, inBatch) = Self.ticketStreams(in: events, startingHereOnly: false)
         guard !order.isEmpty else { return TicketBatch() }
         let partial = order.filter { inBatch[$0]?.first?.streamVersion != 1 }
-        for stream in partial { inBatch[stream] = [] }
-        for event in try await store.readStreams(partial, upTo: last.position, on: connection) {
-            inBatch[event.stream, default: []].append(event)
+        var held: [String: TicketHistories.Entry] = [:]
+        var tails: [(stream: String, afterVersion: Int64)] = []
+        for stream in partial {
+            let first = inBatch[stream]!.first!.streamVersion
+            if let entry = histories.entry(stream), entry.version < first {
+                held[stream] = entry
+                if entry.version < first - 1 { tails.append((stream, Int64(entry.version))) }
+            } else {
+                tails.append((stream, 0))
+            }
+        }
+        if !tails.isEmpty {
+            var read: [String: [RecordedEvent]] = [:]
+            for event in try await store.readStreamTails(tails, upTo: last.position, on: connection) {
+                read[event.stream, default: []].append(event)
+            }
+            // What was read comes before the batch's own events of the stream (the read
+            // holds them too, up to the batch's end).
+            for (stream, _) in tails { inBatch[stream] = read[stream] ?? [] }
         }
         let agreementSet = state.set
         let agreementsAt: @Sendable (Int64) -> AgreementSet?
         if let timeline { agreementsAt = { timeline.set(at: $0) } } else { agreementsAt = { _ in agreementSet } }
-        return try await Self.batch(folding: order.map { inBatch[$0] ?? [] }, agreements: agreementsAt, seenBefore: Set(partial))
+        return try await Self.batch(
+            folding: order.map { (held[$0], inBatch[$0] ?? []) }, agreements: agreementsAt, seenBefore: Set(partial),
+            remembering: histories)
     }
 
     /// Prepares a batch of a rebuild that reads the log up to `head`: each ticket whose
@@ -89,7 +111,8 @@ public final class TicketsProjection: Projection {
                 inBatch[event.stream, default: []].append(event)
             }
         }
-        return try await Self.batch(folding: order.map { inBatch[$0]! }, agreements: { timeline.set(at: $0) }, seenBefore: [])
+        return try await Self.batch(
+            folding: order.map { (nil, inBatch[$0]!) }, agreements: { timeline.set(at: $0) }, seenBefore: [], remembering: nil)
     }
 
     /// The batch's ticket events by stream, streams in order of first appearance; with
@@ -115,11 +138,13 @@ public final class TicketsProjection: Projection {
         return timeline
     }
 
-    /// Folds each stream with the agreements as of its last event, spread over the cores
-    /// (folding and clock arithmetic are pure), into a batch; `seenBefore` names the streams
-    /// whose tickets already have rows.
+    /// Folds each stream (the events held for it, if any, then those after) with the
+    /// agreements as of its last event, spread over the cores (decoding, folding and clock
+    /// arithmetic are pure), into a batch; `seenBefore` names the streams whose tickets
+    /// already have rows. Each stream folded is stored in `histories`.
     private static func batch(
-        folding streams: [[RecordedEvent]], agreements: @escaping @Sendable (Int64) -> AgreementSet?, seenBefore: Set<String>
+        folding streams: [(held: TicketHistories.Entry?, events: [RecordedEvent])],
+        agreements: @escaping @Sendable (Int64) -> AgreementSet?, seenBefore: Set<String>, remembering histories: TicketHistories?
     ) async throws -> TicketBatch {
         let folded = try await withThrowingTaskGroup(of: (Int, [FoldedTicket]).self) { group in
             let parts = Swift.max(1, Swift.min(ProcessInfo.processInfo.activeProcessorCount, streams.count / 32))
@@ -128,7 +153,10 @@ public final class TicketsProjection: Projection {
                 let slice = Array(streams[Swift.min(streams.count, part * size)..<Swift.min(streams.count, (part + 1) * size)])
                 group.addTask {
                     (part, try slice.compactMap { stream in
-                        try FoldedTicket(stream: stream, agreements: stream.last.flatMap { agreements($0.position) })
+                        let entry = try stream.held?.appending(stream.events) ?? TicketHistories.Entry(stream: stream.events)
+                        guard let last = stream.events.last else { return nil }
+                        histories?.store(entry, for: last.stream)
+                        return FoldedTicket(entry, stream: last.stream, agreements: agreements(entry.lastPosition))
                     })
                 }
             }
@@ -264,16 +292,17 @@ private struct FoldedTicket: Sendable {
     var placedPosition: Int64?
     var stream: String
 
-    init?(stream: [RecordedEvent], agreements: AgreementSet?) throws {
-        let history = try stream.map(TicketEvents.decodeForFolding)
-        guard let ticket = TicketDecider.fold(history), let last = stream.last else { return nil }
+    /// `entry`: the stream `stream` up to its last event, decoded.
+    init?(_ entry: TicketHistories.Entry, stream: String, agreements: AgreementSet?) {
+        let history = entry.history
+        guard let ticket = TicketDecider.fold(history), let last = history.last else { return nil }
         self.ticket = ticket
         self.history = history
         self.clocks = agreements.map { SLAClocks.compute(events: history, agreements: $0, asOf: last.occurredAt) } ?? []
         self.updatedAt = last.occurredAt
-        self.position = last.position
-        self.placedPosition = stream.last { $0.type == TicketRouted.typeName || $0.type == TicketReassigned.typeName }?.position
-        self.stream = last.stream
+        self.position = entry.lastPosition
+        self.placedPosition = entry.placedPosition
+        self.stream = stream
     }
 }
 

@@ -36,9 +36,11 @@ public func runServer(
         let projectionsChanged = ChangeSignal()
         let listener = await database.eventStore.listen(channels: [ProjectionRunner.notificationChannel], signalling: projectionsChanged)
         defer { listener.stop() }
+        // Filled by the tickets projection as it folds, read by the lease path.
+        let histories = TicketHistories(capacity: configuration.ticketCache)
         let app = try buildApplication(
             client: database.client, host: configuration.host, port: configuration.port, logger: logger, metrics: metrics,
-            projectionsChanged: projectionsChanged, eventStore: database.eventStore,
+            projectionsChanged: projectionsChanged, eventStore: database.eventStore, ticketHistories: histories,
             onServerRunning: { [examples] port in
                 if !examples.isEmpty {
                     let text = ExampleTokens.describe(examples, address: "http://\(configuration.host):\(port)")
@@ -46,7 +48,7 @@ public func runServer(
                 }
                 await onServerRunning(port)
             })
-        let projectors: [any Service] = Projections.all(store: database.eventStore).map {
+        let projectors: [any Service] = Projections.all(store: database.eventStore, histories: histories).map {
             ProjectionRunner(projection: $0, store: database.eventStore, logger: logger)
         }
         let tickets = TicketStore(store: database.eventStore)

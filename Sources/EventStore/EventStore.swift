@@ -216,7 +216,15 @@ public final class EventStore: Sendable {
         _ tails: [(stream: String, afterVersion: Int64)], upTo position: Int64, on connection: PostgresConnection
     ) async throws -> [RecordedEvent] {
         guard !tails.isEmpty else { return [] }
-        return try await connection.query("""
+        return try await connection.withSession { [self] in try readStreamTails(tails, upTo: position, in: $0) }
+    }
+
+    /// ``readStreamTails(_:upTo:on:)`` within a ``PostgresSession``.
+    public func readStreamTails(
+        _ tails: [(stream: String, afterVersion: Int64)], upTo position: Int64, in session: PostgresSession
+    ) throws -> [RecordedEvent] {
+        guard !tails.isEmpty else { return [] }
+        return try session.query("""
             SELECT \(unescaped: RecordedEvent.columns)
             FROM unnest(\(tails.map(\.stream))::text[], \(tails.map(\.afterVersion))::bigint[]) AS t(tail_stream, after_version)
             JOIN events ON stream = tail_stream AND stream_version > after_version

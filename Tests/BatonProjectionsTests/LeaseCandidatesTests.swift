@@ -31,6 +31,11 @@ struct LeaseCandidatesTests {
                 UPDATE rm_tickets SET lease_holder = 'vendor:civicsoft', lease_expires_at = now() + interval '30 minutes'
                 WHERE number IN (SELECT number FROM rm_tickets WHERE next_due_at IS NOT NULL ORDER BY next_due_at LIMIT 5000)
                 """)
+            // Two of the tickets have streams in the log, ahead of the read model.
+            try await db.client.execute("""
+                INSERT INTO event_streams (stream, version)
+                SELECT 'ticket-' || ticket_id, 3 FROM rm_tickets WHERE number IN (5556, 5558)
+                """)
             let indexScans = {
                 try await db.client.query("""
                     SELECT indexrelname, idx_scan FROM pg_stat_user_indexes
@@ -45,12 +50,14 @@ struct LeaseCandidatesTests {
                         try session.withTransaction(genericPlans: generic) { session in
                             let candidates = try queries.leaseCandidates(queues: ["civicsoft-apps"], limit: 5, now: Date(), in: session)
                             _ = try session.query("SELECT pg_stat_force_next_flush()")
-                            return candidates.map(\.number)
+                            return candidates.map { ($0.ticket.number, $0.streamVersion) }
                         }
                     }
                 }
-                // Due first (numbers 5,001 onwards, passing the tenths that have no due instant).
-                #expect(numbers == ["T-5556", "T-5557", "T-5558", "T-5559", "T-5561"])
+                // Due first (numbers 5,001 onwards, passing the tenths that have no due instant),
+                // each with its stream's version in the log (0: no stream).
+                #expect(numbers.map(\.0) == ["T-5556", "T-5557", "T-5558", "T-5559", "T-5561"])
+                #expect(numbers.map(\.1) == [3, 0, 3, 0, 0])
             }
             var after = try await indexScans()
             for _ in 0..<50 where after == before {

@@ -27,6 +27,8 @@ struct WorkAPITests {
         let auditor: String
         let northwind: String
         let prairie: String
+        /// Stops the tickets projection, for a test of what the read model has not seen.
+        let stopProjecting: @Sendable () async -> Void
 
         /// Waits until the projections have applied every event appended so far.
         func settle() async throws {
@@ -44,21 +46,29 @@ struct WorkAPITests {
                 let made = try await tokens.create(role: role, subject: subject, name: "\(role.rawValue) \(subject ?? "")", createdBy: "admin:root")
                 return made.token
             }
+            // As batond shares them: the projection stores what it folds, the lease path reads it.
+            let histories = TicketHistories()
+            var runner = ProjectionRunner(
+                projection: TicketsProjection(store: db.eventStore, histories: histories), store: db.eventStore, logger: Logger(label: "test"))
+            runner.pollInterval = .milliseconds(100)
+            let projecting = Task { [runner] in try await runner.run() }
+            defer { projecting.cancel() }
             let fixture = Fixture(
                 db: db, admin: ProjectionAdmin(store: db.eventStore, projections: Projections.all(store: db.eventStore)),
                 ingest: try await token(.ingest, "portal"), agent: try await token(.agent, "ada"),
                 auditor: try await token(.auditor, nil), northwind: try await token(.vendor, "northwind"),
-                prairie: try await token(.vendor, "prairie-networks"))
-            var runner = ProjectionRunner(projection: TicketsProjection(store: db.eventStore), store: db.eventStore, logger: Logger(label: "test"))
-            runner.pollInterval = .milliseconds(100)
-            let projecting = Task { [runner] in try await runner.run() }
-            defer { projecting.cancel() }
+                prairie: try await token(.vendor, "prairie-networks"),
+                stopProjecting: {
+                    projecting.cancel()
+                    _ = await projecting.result
+                })
             let changed = ChangeSignal()
             let listener = await db.eventStore.listen(channels: [ProjectionRunner.notificationChannel], signalling: changed)
             defer { listener.stop() }
             let now = Self.sunday
             let app = try buildApplication(
-                client: db.client, host: "127.0.0.1", port: 0, logger: Logger(label: "test"), projectionsChanged: changed, now: { now })
+                client: db.client, host: "127.0.0.1", port: 0, logger: Logger(label: "test"), projectionsChanged: changed,
+                ticketHistories: histories, now: { now })
             try await app.test(.live) { client in try await body(client, fixture) }
             projecting.cancel()
             _ = await projecting.result
@@ -184,6 +194,31 @@ struct WorkAPITests {
                 leaseEvents += try await fixture.db.eventStore.readStream(TicketStore.streamName(id)).filter { $0.type == "TicketLeased" }.count
             }
             #expect(leaseEvents == 10)
+        }
+    }
+
+    @Test("a lease decides on the ticket as the log has it, when the log is ahead of the read model and of what the projection last folded")
+    func leaseReadsWhatTheProjectionHasNotSeen() async throws {
+        try await withWorkAPI { client, fixture async throws in
+            let urgent = Self.number(try await open(client, fixture, priority: "P2", reference: "AHEAD-1"))
+            let later = Self.number(try await open(client, fixture, priority: "P4", reference: "AHEAD-2"))
+            try await fixture.settle()
+            // The projection has folded both tickets at version 2 (opened, routed). It stops;
+            // then a comment takes the urgent ticket's stream to version 3, which neither the
+            // read model nor the folded streams know of.
+            await fixture.stopProjecting()
+            try await client.execute(
+                uri: "/v1/tickets/\(urgent)/comments", method: .post, headers: headers(fixture.agent), body: try body(["body": "Called the requester."])
+            ) { response throws in
+                #expect(response.status == .ok)
+            }
+            // The lease takes the urgent ticket at version 3: deciding at version 2 would have
+            // lost the append to the comment, and left the request empty.
+            let granted = try await leaseAtOnce(client, fixture, workers: 1, max: 1)
+            #expect(granted == [[urgent]], "later: \(later)")
+            let id = try #require(try await TicketStore(store: fixture.db.eventStore).ticketId(number: urgent))
+            let types = try await fixture.db.eventStore.readStream(TicketStore.streamName(id)).map(\.type)
+            #expect(types == ["TicketOpened", "TicketRouted", "CommentAdded", "TicketLeased"])
         }
     }
 

@@ -20,6 +20,10 @@ public struct ServerConfiguration: Sendable {
     public var migrateOnStart: Bool
     /// The most database connections batond opens. Default 10.
     public var maximumConnections: Int
+    /// How many tickets' streams batond keeps in memory, decoded, for the tickets projection
+    /// and the lease path (see ``TicketHistories``); 0 keeps none. Default
+    /// ``defaultTicketCache``.
+    public var ticketCache: Int
     /// Agreements to apply on start (new agreements and versions are recorded; the rest is
     /// left alone). Default none.
     public var agreements: AgreementSet?
@@ -28,8 +32,10 @@ public struct ServerConfiguration: Sendable {
 
     public init(
         database: Database, host: String = "127.0.0.1", port: Int = 8080, migrateOnStart: Bool = true,
-        maximumConnections: Int = 10, agreements: AgreementSet? = nil, exampleTokens: Bool = false
+        maximumConnections: Int = 10, ticketCache: Int = ServerConfiguration.defaultTicketCache,
+        agreements: AgreementSet? = nil, exampleTokens: Bool = false
     ) {
+        self.ticketCache = ticketCache
         self.exampleTokens = exampleTokens
         self.agreements = agreements
         self.database = database
@@ -38,6 +44,10 @@ public struct ServerConfiguration: Sendable {
         self.migrateOnStart = migrateOnStart
         self.maximumConnections = maximumConnections
     }
+
+    /// About 1.2 KB a ticket of a few events with short texts: some 60 MB, for the open
+    /// tickets of a large help desk.
+    public static let defaultTicketCache = 50_000
 
     /// The default embedded data directory, relative to the working directory.
     public static let defaultDataDirectory = ".baton/postgres"

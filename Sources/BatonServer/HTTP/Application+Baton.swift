@@ -22,6 +22,7 @@ public func buildApplication(
     client: PostgresClient, host: String, port: Int, logger: Logger,
     metrics: PrometheusCollectorRegistry? = nil,
     projectionsChanged: ChangeSignal = ChangeSignal(), eventStore: EventStore? = nil,
+    ticketHistories: TicketHistories = TicketHistories(capacity: 0),
     now: @escaping @Sendable () -> Date = { Date() },
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
@@ -62,7 +63,7 @@ public func buildApplication(
         tickets: tickets, commands: commands,
         opener: TicketOpener(tickets: tickets, agreements: agreements, queries: queries), queries: queries,
         agreements: agreements, projectionsChanged: projectionsChanged, idempotency: IdempotencyKeys(client: client),
-        leaseDesk: LeaseDesk(commands: commands, queries: queries, agreements: agreements, logger: logger, now: now), tokenCache: tokenCache, logger: logger, now: now)
+        leaseDesk: LeaseDesk(commands: commands, queries: queries, histories: ticketHistories, agreements: agreements, logger: logger, now: now), tokenCache: tokenCache, logger: logger, now: now)
     let configuration = OpenAPIRuntime.Configuration(dateTranscoder: RFC3339DateTranscoder())
     let transport = BatonServerTransport(base: router, routes: HandWrittenRoutes(api: api, configuration: configuration))
     try api.registerHandlers(on: transport, configuration: configuration)

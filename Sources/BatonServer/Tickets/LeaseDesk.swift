@@ -10,8 +10,10 @@ import Synchronization
 /// served together by the next one, in one transaction: group commit for leases.
 ///
 /// A grant locks the most urgent candidates in the read model (`FOR UPDATE SKIP LOCKED`, so
-/// concurrent grants, here or on other replicas, never take the same ticket), reads their
-/// streams in one query, decides each lease with the domain, marks the rows leased, and
+/// concurrent grants, here or on other replicas, never take the same ticket), with each
+/// stream's version in the log; takes their streams as the tickets projection last folded
+/// them (``TicketHistories``), reading from the log in one query only the events after those,
+/// decides each lease with the domain, marks the rows leased, and
 /// appends all the leases in one statement with each stream's version as the expected
 /// version (last, as the append takes the log's head lock until commit), all before the row
 /// locks are released. The next grant therefore skips these
@@ -56,17 +58,20 @@ final class LeaseDesk: Sendable {
 
     let commands: TicketCommands
     let queries: TicketQueries
+    /// The tickets projection's decoded streams (see ``TicketHistories``).
+    let histories: TicketHistories
     let agreements: AgreementCache
     let now: @Sendable () -> Date
     let logger: Logger
     private let state = Mutex(State())
 
     init(
-        commands: TicketCommands, queries: TicketQueries, agreements: AgreementCache, logger: Logger,
+        commands: TicketCommands, queries: TicketQueries, histories: TicketHistories, agreements: AgreementCache, logger: Logger,
         now: @escaping @Sendable () -> Date
     ) {
         self.commands = commands
         self.queries = queries
+        self.histories = histories
         self.agreements = agreements
         self.logger = logger
         self.now = now
@@ -152,8 +157,9 @@ final class LeaseDesk: Sendable {
             // The whole grant in one hop to the database's threads: between hops a grant
             // waited its turn on the cooperative pool behind HTTP requests and projection
             // batches, holding its row locks, and those waits were most of a grant's time
-            // under load. Its six statements take three round trips (BEGIN with the
-            // candidates; the streams; the marks, the append and COMMIT). Generic plans: every
+            // under load. Its statements take two round trips (BEGIN with the
+            // candidates; the marks, the append and COMMIT), and a third for the streams' events
+            // when the projection has not folded them yet. Generic plans: every
             // statement of a grant is a key or array lookup, and the marks' UPDATE was
             // otherwise planned afresh for each grant.
             let granted = try await commands.tickets.store.client.withConnection { [lengths] connection in
@@ -176,23 +182,32 @@ final class LeaseDesk: Sendable {
             queues: requests[0].queues, limit: wanted.reduce(0, +) + 2, now: instant, in: session)
         guard !candidates.isEmpty else { return requests.map { _ in [] } }
         let store = commands.tickets.store
-        let streams = candidates.map { TicketStore.streamName($0.ticketId) }
+        // Each candidate's stream as the log has it: held in `histories` (the projection
+        // stores each ticket it folds) up to the version the candidates' query saw, else
+        // with the events after those held read from the log.
+        var held: [String: TicketHistories.Entry] = [:]
+        var tails: [(stream: String, afterVersion: Int64)] = []
+        for candidate in candidates {
+            let stream = TicketStore.streamName(candidate.ticket.ticketId)
+            let entry = histories.entry(stream).flatMap { $0.version <= candidate.streamVersion ? $0 : nil }
+            held[stream] = entry
+            if entry?.version != candidate.streamVersion { tails.append((stream, Int64(entry?.version ?? 0))) }
+        }
         var recorded: [String: [RecordedEvent]] = [:]
-        for event in try store.readStreams(streams, upTo: .max, in: session) {
+        for event in try store.readStreamTails(tails, upTo: .max, in: session) {
             recorded[event.stream, default: []].append(event)
         }
 
         // Decide a lease on each candidate, most urgent first, for the earliest request that
         // still wants one.
         var decisions: [(request: Int, ticket: Ticket, candidate: TicketSummary, append: EventStore.Append)] = []
-        for candidate in candidates {
+        for (candidate, stream) in candidates.map({ ($0.ticket, TicketStore.streamName($0.ticket.ticketId)) }) {
             guard let request = wanted.firstIndex(where: { $0 > 0 }) else { break }
-            let stream = TicketStore.streamName(candidate.ticketId)
             do {
-                guard let events = recorded[stream], let version = events.last?.streamVersion,
-                      let state = TicketDecider.fold(try events.map(TicketStore.decodeForFolding)),
-                      state.lease?.isActive(at: instant) != true
+                let history = (held[stream]?.history ?? []) + (try recorded[stream, default: []].map(TicketStore.decodeForFolding))
+                guard !history.isEmpty, let state = TicketDecider.fold(history), state.lease?.isActive(at: instant) != true
                 else { continue }
+                let version = Int64(history.count)
                 let length: TimeInterval
                 if let seconds = requests[request].seconds {
                     length = TimeInterval(seconds)
