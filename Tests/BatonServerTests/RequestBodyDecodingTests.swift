@@ -1,0 +1,64 @@
+import BatonAPI
+import BatonDomain
+import Foundation
+import Hummingbird
+import Testing
+@testable import BatonServer
+
+/// `POST /v1/tickets` and `POST /v1/leases` decode their bodies with `PayloadJSONDecoder`;
+/// every other route with the runtime's `JSONDecoder`. A bad body must be described the same
+/// either way.
+@Suite("Request bodies decoded by hand")
+struct RequestBodyDecodingTests {
+    static let badTickets = [
+        #"{"category":"help-desk","subject":"s"}"#,
+        #"{"requester":"r","category":"help-desk","subject":7}"#,
+        #"{"requester":"r","category":"plumbing","subject":"s"}"#,
+        #"{"requester":"r","category":"help-desk","subject":null}"#,
+        #"{"requester":"r","category":"help-desk","subject":"s","impact":"HIGH"}"#,
+        #"{"requester":"r","category":"help-desk","subject":"s","priority":["P1"]}"#,
+        #"["requester"]"#,
+        #""ticket""#,
+    ]
+    static let badLeases = [#"{"max":"1"}"#, #"{"wait":true}"#, #"{"queue":{"name":"x"}}"#, "[]", "7"]
+
+    static func described<T: Decodable>(_ type: T.Type, _ text: String, with decode: (Data) throws -> T) -> String {
+        do {
+            _ = try decode(Data(text.utf8))
+            return "decoded"
+        } catch {
+            return RequestDecodingMiddleware<BasicRequestContext>.describe(error)
+        }
+    }
+
+    @Test("wrong types, missing fields, unknown enum values and wrong shapes are described as Foundation's decoder has them", arguments: badTickets)
+    func openTicket(_ body: String) {
+        let foundation = Self.described(Components.Schemas.OpenTicketRequest.self, body) { try JSONDecoder().decode(Components.Schemas.OpenTicketRequest.self, from: $0) }
+        let ours = Self.described(Components.Schemas.OpenTicketRequest.self, body) { try PayloadJSONDecoder().decode(Components.Schemas.OpenTicketRequest.self, from: $0) }
+        #expect(foundation != "decoded")
+        #expect(ours == foundation)
+    }
+
+    @Test("lease requests of the wrong shape are described as Foundation's decoder has them", arguments: badLeases)
+    func lease(_ body: String) {
+        let foundation = Self.described(Components.Schemas.LeaseRequest.self, body) { try JSONDecoder().decode(Components.Schemas.LeaseRequest.self, from: $0) }
+        let ours = Self.described(Components.Schemas.LeaseRequest.self, body) { try PayloadJSONDecoder().decode(Components.Schemas.LeaseRequest.self, from: $0) }
+        #expect(foundation != "decoded")
+        #expect(ours == foundation)
+    }
+
+    @Test("a fraction where a whole number is wanted names the field (Foundation's decoder calls it invalid JSON)")
+    func fraction() {
+        let body = #"{"max":1.5}"#
+        let ours = Self.described(Components.Schemas.LeaseRequest.self, body) { try PayloadJSONDecoder().decode(Components.Schemas.LeaseRequest.self, from: $0) }
+        #expect(ours == "max: Number 1.5 does not fit in Int.")
+    }
+
+    @Test("a body that is not JSON at all names no field, and says where it broke")
+    func notJSON() {
+        for body in [#"{"max":1"#, "{max:1}", "\u{FF}"] {
+            let ours = Self.described(Components.Schemas.LeaseRequest.self, body) { try PayloadJSONDecoder().decode(Components.Schemas.LeaseRequest.self, from: $0) }
+            #expect(ours.hasPrefix("a query parameter or field: The given data was not valid JSON"), "\(body): \(ours)")
+        }
+    }
+}
