@@ -147,7 +147,7 @@ public final class TicketsProjection: Projection {
         agreements: @escaping @Sendable (Int64) -> AgreementSet?, seenBefore: Set<String>, remembering histories: TicketHistories?
     ) async throws -> TicketBatch {
         let folded = try await withThrowingTaskGroup(of: (Int, [FoldedTicket]).self) { group in
-            let parts = Swift.max(1, Swift.min(ProcessInfo.processInfo.activeProcessorCount, streams.count / 32))
+            let parts = Swift.max(1, Swift.min(Self.cores, streams.count / 32))
             let size = (streams.count + parts - 1) / parts
             for part in 0..<parts {
                 let slice = Array(streams[Swift.min(streams.count, part * size)..<Swift.min(streams.count, (part + 1) * size)])
@@ -178,6 +178,9 @@ public final class TicketsProjection: Projection {
         }
         return batch
     }
+
+    /// Read once: `ProcessInfo` reads /proc on every call.
+    private static let cores = ProcessInfo.processInfo.activeProcessorCount
 
     /// Copied in without a unique index during a rebuild: ``prepareRebuild(_:head:on:suffix:)``
     /// writes each ticket's row and clocks once.

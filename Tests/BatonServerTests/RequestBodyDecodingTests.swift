@@ -62,3 +62,18 @@ struct RequestBodyDecodingTests {
         }
     }
 }
+
+@Suite("Finding %00 in a URI")
+struct EncodedNulTests {
+    @Test("holdsEncodedNul agrees with a plain substring search")
+    func agreesWithSearch() {
+        let pieces = ["%", "0", "00", "%0", "%00", "a", "/", "?q=", "%2500", "1"]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<3_000 {
+            let uri = (0..<Int.random(in: 0...8, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }.joined()
+            #expect(NulCharacterMiddleware<BasicRequestContext>.holdsEncodedNul(uri) == uri.contains("%00"), "\(uri)")
+        }
+        #expect(NulCharacterMiddleware<BasicRequestContext>.holdsEncodedNul("/v1/tickets/T-%001000"))
+        #expect(!NulCharacterMiddleware<BasicRequestContext>.holdsEncodedNul("/v1/tickets?cursor=%0A0"))
+    }
+}
