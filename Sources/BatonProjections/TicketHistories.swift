@@ -1,11 +1,15 @@
 import BatonDomain
 import EventStore
+import Foundation
+import Postgres
 import Synchronization
 
-/// Ticket streams as the log holds them, decoded for folding, kept in memory: the tickets
-/// projection stores each ticket it folds, and reads a ticket's earlier events from here
-/// instead of from the log when a later event comes; the lease path reads candidates from
-/// here when their stream has not moved on since.
+/// Ticket streams as the log holds them, decoded for folding, kept in memory. The writers of
+/// the busiest events (the ticket opener, the lease path) store what they append, as it reads
+/// back from the log; the tickets projection stores each ticket it folds. The projection
+/// then takes a ticket's events from here instead of decoding them or reading them from the
+/// log, and the lease path takes its candidates from here when their stream has not moved on
+/// since.
 ///
 /// The log's events never change once written, so an entry is true for as long as it lasts:
 /// the events of a stream up to its version. A reader compares that version with the
@@ -16,43 +20,68 @@ import Synchronization
 /// one moves to the newer one. Tickets worked recently stay, as with least-recently-used
 /// eviction, at the cost of a dictionary operation per read or write.
 public final class TicketHistories: Sendable {
-    /// A stream's events up to its ``version``, decoded, with what the projection takes from
-    /// their records.
+    /// A stream's events up to its ``version``, decoded, with their global positions.
     public struct Entry: Sendable {
         /// The stream's events from version 1, decoded for folding.
-        public var history: [Stamped<TicketEvent>]
-        /// The global position of the last of them.
-        public var lastPosition: Int64
-        /// The position of the last event that placed the ticket in a queue, if any.
-        public var placedPosition: Int64?
+        public private(set) var history: [Stamped<TicketEvent>]
+        /// Their global positions.
+        public private(set) var positions: [Int64]
 
         /// The stream's version at the last event held.
         public var version: Int { history.count }
-
-        public init(history: [Stamped<TicketEvent>], lastPosition: Int64, placedPosition: Int64?) {
-            self.history = history
-            self.lastPosition = lastPosition
-            self.placedPosition = placedPosition
+        /// The global position of the last event held.
+        public var lastPosition: Int64 { positions.last ?? 0 }
+        /// The position of the last event that placed the ticket in a queue, if any.
+        public var placedPosition: Int64? {
+            history.indices.last { history[$0].event.placesTicket }.map { positions[$0] }
         }
 
-        /// This entry with `events` (the stream's next ones, in order) added.
+        /// No events yet.
+        public init() {
+            history = []
+            positions = []
+        }
+
+        /// A stream's events from version 1, in order, as read from the log.
+        public init(stream events: [RecordedEvent]) throws {
+            self = try Entry().appending(events)
+        }
+
+        /// This entry with `events` (the stream's next ones, in order, as read) added.
         public func appending(_ events: [RecordedEvent]) throws -> Entry {
             var entry = self
             for event in events {
                 entry.history.append(try TicketEvents.decodeForFolding(event))
-                entry.lastPosition = event.position
-                if Self.places(event) { entry.placedPosition = event.position }
+                entry.positions.append(event.position)
             }
             return entry
         }
 
-        /// A stream's events from version 1, in order.
-        public init(stream events: [RecordedEvent]) throws {
-            self = try Entry(history: [], lastPosition: 0, placedPosition: nil).appending(events)
+        /// This entry with `events` added as their writer appended them, at `positions`: as
+        /// they read back from the log (instants to the microsecond, routing traces left out),
+        /// so that folding them gives what folding the stored events gives.
+        public func appending(written events: [Stamped<TicketEvent>], at positions: [Int64]) -> Entry {
+            precondition(events.count == positions.count, "one position per event")
+            var entry = self
+            for event in events {
+                var stored = event
+                stored.occurredAt = Date(microsecondsSince1970: event.occurredAt.microsecondsSince1970)
+                if case .routed(var routed) = event.event {
+                    routed.trace = []
+                    stored.event = .routed(routed)
+                }
+                entry.history.append(stored)
+            }
+            entry.positions += positions
+            return entry
         }
 
-        static func places(_ event: RecordedEvent) -> Bool {
-            event.type == TicketRouted.typeName || event.type == TicketReassigned.typeName
+        /// The stream's first `version` events.
+        public func prefix(_ version: Int) -> Entry {
+            var entry = self
+            entry.history.removeLast(Swift.max(0, self.version - version))
+            entry.positions.removeLast(Swift.max(0, self.version - version))
+            return entry
         }
     }
 
@@ -119,5 +148,15 @@ public final class TicketHistories: Sendable {
         }
         generations.newer[stream] = entry
         return dropped
+    }
+}
+
+extension TicketEvent {
+    /// Whether the event places the ticket in a queue (routed or reassigned).
+    fileprivate var placesTicket: Bool {
+        switch self {
+        case .routed, .reassigned: true
+        default: false
+        }
     }
 }

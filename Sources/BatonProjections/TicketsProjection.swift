@@ -60,22 +60,26 @@ public final class TicketsProjection: Projection {
         }
         state.lastApplied = last.position
         agreements.withLock { [state] in $0[suffix] = state }
-        // Each touched ticket's whole stream up to the batch's end: from the batch itself when
+        // Each touched ticket's whole stream up to the batch's end: from ``histories`` when
+        // held there (stored by the writer of the events, or by the last batch that folded
+        // the ticket), with the batch's later events decoded; else from the batch itself when
         // the batch holds it from its first event (most tickets, when catching up or
-        // rebuilding); else the batch's events after those held in ``histories`` (most
-        // others), with any events between read from the log; else all read from the log.
+        // rebuilding); else read from the log after what is held.
         var (order, inBatch) = Self.ticketStreams(in: events, startingHereOnly: false)
         guard !order.isEmpty else { return TicketBatch() }
         let partial = order.filter { inBatch[$0]?.first?.streamVersion != 1 }
         var held: [String: TicketHistories.Entry] = [:]
         var tails: [(stream: String, afterVersion: Int64)] = []
-        for stream in partial {
-            let first = inBatch[stream]!.first!.streamVersion
-            if let entry = histories.entry(stream), entry.version < first {
+        for stream in order {
+            let batchEvents = inBatch[stream]!
+            let (first, last) = (Int(batchEvents.first!.streamVersion), Int(batchEvents.last!.streamVersion))
+            if let entry = histories.entry(stream), entry.version >= first - 1 {
+                held[stream] = entry.prefix(last)
+                inBatch[stream] = batchEvents.filter { $0.streamVersion > entry.version }
+            } else if first != 1 {
+                let entry = histories.entry(stream)
                 held[stream] = entry
-                if entry.version < first - 1 { tails.append((stream, Int64(entry.version))) }
-            } else {
-                tails.append((stream, 0))
+                tails.append((stream, Int64(entry?.version ?? 0)))
             }
         }
         if !tails.isEmpty {
@@ -83,15 +87,14 @@ public final class TicketsProjection: Projection {
             for event in try await store.readStreamTails(tails, upTo: last.position, on: connection) {
                 read[event.stream, default: []].append(event)
             }
-            // What was read comes before the batch's own events of the stream (the read
-            // holds them too, up to the batch's end).
+            // What was read holds the batch's own events of the stream too (up to its end).
             for (stream, _) in tails { inBatch[stream] = read[stream] ?? [] }
         }
         let agreementSet = state.set
         let agreementsAt: @Sendable (Int64) -> AgreementSet?
         if let timeline { agreementsAt = { timeline.set(at: $0) } } else { agreementsAt = { _ in agreementSet } }
         return try await Self.batch(
-            folding: order.map { (held[$0], inBatch[$0] ?? []) }, agreements: agreementsAt, seenBefore: Set(partial),
+            folding: order.map { ($0, held[$0], inBatch[$0] ?? []) }, agreements: agreementsAt, seenBefore: Set(partial),
             remembering: histories)
     }
 
@@ -112,7 +115,7 @@ public final class TicketsProjection: Projection {
             }
         }
         return try await Self.batch(
-            folding: order.map { (nil, inBatch[$0]!) }, agreements: { timeline.set(at: $0) }, seenBefore: [], remembering: nil)
+            folding: order.map { ($0, nil, inBatch[$0]!) }, agreements: { timeline.set(at: $0) }, seenBefore: [], remembering: nil)
     }
 
     /// The batch's ticket events by stream, streams in order of first appearance; with
@@ -143,7 +146,7 @@ public final class TicketsProjection: Projection {
     /// arithmetic are pure), into a batch; `seenBefore` names the streams whose tickets
     /// already have rows. Each stream folded is stored in `histories`.
     private static func batch(
-        folding streams: [(held: TicketHistories.Entry?, events: [RecordedEvent])],
+        folding streams: [(name: String, held: TicketHistories.Entry?, events: [RecordedEvent])],
         agreements: @escaping @Sendable (Int64) -> AgreementSet?, seenBefore: Set<String>, remembering histories: TicketHistories?
     ) async throws -> TicketBatch {
         let folded = try await withThrowingTaskGroup(of: (Int, [FoldedTicket]).self) { group in
@@ -153,10 +156,9 @@ public final class TicketsProjection: Projection {
                 let slice = Array(streams[Swift.min(streams.count, part * size)..<Swift.min(streams.count, (part + 1) * size)])
                 group.addTask {
                     (part, try slice.compactMap { stream in
-                        let entry = try stream.held?.appending(stream.events) ?? TicketHistories.Entry(stream: stream.events)
-                        guard let last = stream.events.last else { return nil }
-                        histories?.store(entry, for: last.stream)
-                        return FoldedTicket(entry, stream: last.stream, agreements: agreements(entry.lastPosition))
+                        let entry = try (stream.held ?? TicketHistories.Entry()).appending(stream.events)
+                        histories?.store(entry, for: stream.name)
+                        return FoldedTicket(entry, stream: stream.name, agreements: agreements(entry.lastPosition))
                     })
                 }
             }

@@ -61,7 +61,7 @@ public func buildApplication(
     let commands = TicketCommands(tickets: tickets)
     let api = BatonAPIService(
         tickets: tickets, commands: commands,
-        opener: TicketOpener(tickets: tickets, agreements: agreements, queries: queries), queries: queries,
+        opener: TicketOpener(tickets: tickets, agreements: agreements, queries: queries, histories: ticketHistories), queries: queries,
         agreements: agreements, projectionsChanged: projectionsChanged, idempotency: IdempotencyKeys(client: client),
         leaseDesk: LeaseDesk(commands: commands, queries: queries, histories: ticketHistories, agreements: agreements, logger: logger, now: now), tokenCache: tokenCache, logger: logger, now: now)
     let configuration = OpenAPIRuntime.Configuration(dateTranscoder: RFC3339DateTranscoder())

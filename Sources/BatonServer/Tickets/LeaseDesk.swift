@@ -182,16 +182,16 @@ final class LeaseDesk: Sendable {
             queues: requests[0].queues, limit: wanted.reduce(0, +) + 2, now: instant, in: session)
         guard !candidates.isEmpty else { return requests.map { _ in [] } }
         let store = commands.tickets.store
-        // Each candidate's stream as the log has it: held in `histories` (the projection
-        // stores each ticket it folds) up to the version the candidates' query saw, else
-        // with the events after those held read from the log.
+        // Each candidate's stream as the log has it: held in `histories` (stored by the
+        // writers of its events, and by the projection) when as far along as the version the
+        // candidates' query saw, else with the events after those held read from the log.
         var held: [String: TicketHistories.Entry] = [:]
         var tails: [(stream: String, afterVersion: Int64)] = []
         for candidate in candidates {
             let stream = TicketStore.streamName(candidate.ticket.ticketId)
-            let entry = histories.entry(stream).flatMap { $0.version <= candidate.streamVersion ? $0 : nil }
+            let entry = histories.entry(stream)
             held[stream] = entry
-            if entry?.version != candidate.streamVersion { tails.append((stream, Int64(entry?.version ?? 0))) }
+            if (entry?.version ?? 0) < candidate.streamVersion { tails.append((stream, Int64(entry?.version ?? 0))) }
         }
         var recorded: [String: [RecordedEvent]] = [:]
         for event in try store.readStreamTails(tails, upTo: .max, in: session) {
@@ -200,14 +200,17 @@ final class LeaseDesk: Sendable {
 
         // Decide a lease on each candidate, most urgent first, for the earliest request that
         // still wants one.
-        var decisions: [(request: Int, ticket: Ticket, candidate: TicketSummary, append: EventStore.Append)] = []
+        var decisions: [
+            (request: Int, ticket: Ticket, candidate: TicketSummary, append: EventStore.Append,
+             stream: TicketHistories.Entry, decided: [Stamped<TicketEvent>])
+        ] = []
         for (candidate, stream) in candidates.map({ ($0.ticket, TicketStore.streamName($0.ticket.ticketId)) }) {
             guard let request = wanted.firstIndex(where: { $0 > 0 }) else { break }
             do {
-                let history = (held[stream]?.history ?? []) + (try recorded[stream, default: []].map(TicketStore.decodeForFolding))
-                guard !history.isEmpty, let state = TicketDecider.fold(history), state.lease?.isActive(at: instant) != true
+                let entry = try (held[stream] ?? TicketHistories.Entry()).appending(recorded[stream, default: []])
+                guard let state = TicketDecider.fold(entry.history), state.lease?.isActive(at: instant) != true
                 else { continue }
-                let version = Int64(history.count)
+                let version = Int64(entry.version)
                 let length: TimeInterval
                 if let seconds = requests[request].seconds {
                     length = TimeInterval(seconds)
@@ -222,7 +225,7 @@ final class LeaseDesk: Sendable {
                       !decided.isEmpty, let ticket = decided.reduce(state, { TicketDecider.evolve($0, $1) })
                 else { continue }
                 decisions.append((request, ticket, candidate, EventStore.Append(
-                    to: stream, expectedVersion: .exact(version), events: try decided.map(TicketStore.newEvent))))
+                    to: stream, expectedVersion: .exact(version), events: try decided.map(TicketStore.newEvent)), entry, decided))
                 wanted[request] -= 1
             } catch {
                 // One ticket that cannot be read or decided must not fail everyone's grant.
@@ -262,8 +265,10 @@ final class LeaseDesk: Sendable {
         var unmarked: [TicketQueries.LeaseMark] = []
         for (decision, result) in zip(decisions, appended) {
             switch result {
-            case .success:
+            case .success(let result):
                 granted[decision.request].append(decision.ticket)
+                // As the projection will read it back, so that it need not decode the lease.
+                histories.store(decision.stream.appending(written: decision.decided, at: result.positions), for: result.stream)
             case .failure(let error):
                 // Changed meanwhile (its expected version): not leased, and its row as it was.
                 if !(error is WrongExpectedVersion) {

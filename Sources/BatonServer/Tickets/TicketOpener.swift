@@ -11,12 +11,18 @@ public struct TicketOpener: Sendable {
     public let tickets: TicketStore
     public let agreements: AgreementCache
     public let queries: TicketQueries
+    /// Where each ticket opened is stored as it reads back from the log, so that the tickets
+    /// projection need not decode it (see ``TicketHistories``).
+    public let histories: TicketHistories
     let load: RoutingLoadCache
 
-    public init(tickets: TicketStore, agreements: AgreementCache, queries: TicketQueries) {
+    public init(
+        tickets: TicketStore, agreements: AgreementCache, queries: TicketQueries, histories: TicketHistories = TicketHistories(capacity: 0)
+    ) {
         self.tickets = tickets
         self.agreements = agreements
         self.queries = queries
+        self.histories = histories
         self.load = RoutingLoadCache(queries: queries)
     }
 
@@ -56,7 +62,8 @@ public struct TicketOpener: Sendable {
         let decision = set.route(opened, load: try await load.current(now: now), at: now)
         events += try decider.decide(.route(decision, cause: .opened), state: opened, by: .system, at: now)
         switch try await tickets.recordNewTicket(events: events, commandId: commandId) {
-        case .recorded:
+        case .recorded(let result):
+            histories.store(TicketHistories.Entry().appending(written: events, at: result.positions), for: result.stream)
             let ticket = TicketDecider.fold(events) ?? opened
             return Opened(
                 ticket: ticket, routing: Self.routing(in: events), clocks: SLAClocks.compute(events: events, agreements: set, asOf: now),
