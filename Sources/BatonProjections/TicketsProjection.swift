@@ -144,7 +144,8 @@ public final class TicketsProjection: Projection {
     /// Folds each stream (the events held for it, if any, then those after) with the
     /// agreements as of its last event, spread over the cores (decoding, folding and clock
     /// arithmetic are pure), into a batch; `seenBefore` names the streams whose tickets
-    /// already have rows. Each stream folded is stored in `histories`.
+    /// already have rows. Each stream folded is stored in `histories`, or dropped from it when
+    /// its ticket is closed or cancelled.
     private static func batch(
         folding streams: [(name: String, held: TicketHistories.Entry?, events: [RecordedEvent])],
         agreements: @escaping @Sendable (Int64) -> AgreementSet?, seenBefore: Set<String>, remembering histories: TicketHistories?
@@ -157,8 +158,14 @@ public final class TicketsProjection: Projection {
                 group.addTask {
                     (part, try slice.compactMap { stream in
                         let entry = try (stream.held ?? TicketHistories.Entry()).appending(stream.events)
-                        histories?.store(entry, for: stream.name)
-                        return FoldedTicket(entry, stream: stream.name, agreements: agreements(entry.lastPosition))
+                        let folded = FoldedTicket(entry, stream: stream.name, agreements: agreements(entry.lastPosition))
+                        // A closed or cancelled ticket takes no more commands: no reader wants it.
+                        if let status = folded?.ticket.status, status == .closed || status == .cancelled {
+                            histories?.forget(stream.name)
+                        } else {
+                            histories?.store(entry, for: stream.name)
+                        }
+                        return folded
                     })
                 }
             }

@@ -166,6 +166,14 @@ struct TicketsProjectionTests {
                     #expect(try row.decode(String?.self, at: 2) == ticket.assignment?.placement.queue)
                     #expect(Int(try row.decode(Int32.self, at: 3)) == ticket.version)
                     #expect(try row.decode(String?.self, at: 4) == ticket.lease?.holder.rawValue)
+                    // Held in memory as the log has it, unless the ticket is finished.
+                    let held = histories.entry(TicketStore.streamName(id))
+                    if ticket.status == .closed || ticket.status == .cancelled {
+                        #expect(held == nil)
+                    } else {
+                        #expect(held?.version == ticket.version)
+                        #expect(held.flatMap { TicketDecider.fold($0.history) } == ticket)
+                    }
                 }
                 let liveTickets = try await snapshot(db.client, "rm_tickets", orderBy: "ticket_id")
                 let liveClocks = try await snapshot(db.client, "rm_sla_clocks", orderBy: "ticket_id, clock_id")
