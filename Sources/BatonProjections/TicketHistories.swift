@@ -15,10 +15,11 @@ import Synchronization
 /// the events of a stream up to its version. A reader compares that version with the
 /// stream's, and reads from the log only the events after it.
 ///
-/// Bounded by ``capacity`` tickets: entries are kept in two generations, the older one
-/// dropped whole when the newer one fills half the capacity; an entry read from the older
-/// one moves to the newer one. Tickets worked recently stay, as with least-recently-used
-/// eviction, at the cost of a dictionary operation per read or write.
+/// Bounded by ``budget`` bytes: entries are kept in two generations, the older one dropped
+/// whole when the newer one fills half the budget; an entry read from the older one moves to
+/// the newer one. Tickets worked recently stay, as with least-recently-used eviction, at the
+/// cost of a dictionary operation per read or write. Closed and cancelled tickets are not
+/// kept (the projection forgets them): they take no more commands.
 public final class TicketHistories: Sendable {
     /// A stream's events up to its ``version``, decoded, with their global positions.
     public struct Entry: Sendable {
@@ -26,6 +27,8 @@ public final class TicketHistories: Sendable {
         public private(set) var history: [Stamped<TicketEvent>]
         /// Their global positions.
         public private(set) var positions: [Int64]
+        /// The size of their stored JSON: what the cache's budget counts.
+        public private(set) var bytes = 0
 
         /// The stream's version at the last event held.
         public var version: Int { history.count }
@@ -53,14 +56,16 @@ public final class TicketHistories: Sendable {
             for event in events {
                 entry.history.append(try TicketEvents.decodeForFolding(event))
                 entry.positions.append(event.position)
+                entry.bytes += event.data.count
             }
             return entry
         }
 
-        /// This entry with `events` added as their writer appended them, at `positions`: as
-        /// they read back from the log (instants to the microsecond, routing traces left out),
-        /// so that folding them gives what folding the stored events gives.
-        public func appending(written events: [Stamped<TicketEvent>], at positions: [Int64]) -> Entry {
+        /// This entry with `events` added as their writer appended them, at `positions`, with
+        /// `bytes` of stored JSON: as they read back from the log (instants to the
+        /// microsecond, routing traces left out), so that folding them gives what folding the
+        /// stored events gives.
+        public func appending(written events: [Stamped<TicketEvent>], at positions: [Int64], bytes: Int) -> Entry {
             precondition(events.count == positions.count, "one position per event")
             var entry = self
             for event in events {
@@ -73,10 +78,11 @@ public final class TicketHistories: Sendable {
                 entry.history.append(stored)
             }
             entry.positions += positions
+            entry.bytes += bytes
             return entry
         }
 
-        /// The stream's first `version` events.
+        /// The stream's first `version` events (counted at the whole entry's ``bytes``).
         public func prefix(_ version: Int) -> Entry {
             var entry = self
             entry.history.removeLast(Swift.max(0, self.version - version))
@@ -88,38 +94,47 @@ public final class TicketHistories: Sendable {
     private struct Generations {
         var newer: [String: Entry] = [:]
         var older: [String: Entry] = [:]
+        /// The bytes of the entries in `newer`.
+        var newerBytes = 0
+        var olderBytes = 0
     }
 
-    /// The most tickets held.
-    public let capacity: Int
+    /// The most bytes held: the size of the events' stored JSON, which their decoded form
+    /// roughly takes in memory too.
+    public let budget: Int
     private let generations = Mutex(Generations())
 
-    /// About 1.2 KB a ticket of a few events with short texts: some 60 MB.
-    public static let defaultCapacity = 50_000
+    /// 64 MiB: some 50,000 tickets of a few events with short texts.
+    public static let defaultBudget = 64 << 20
 
-    public init(capacity: Int = TicketHistories.defaultCapacity) {
-        self.capacity = capacity
+    /// `budget`: the most bytes held (see ``budget``); 0 holds nothing.
+    public init(budget: Int = TicketHistories.defaultBudget) {
+        self.budget = budget
     }
 
     /// The stream's entry, if held.
     public func entry(_ stream: String) -> Entry? {
-        guard capacity > 0 else { return nil }
+        guard budget > 0 else { return nil }
         let (entry, dropped) = generations.withLock { generations -> (Entry?, [String: Entry]) in
             if let entry = generations.newer[stream] { return (entry, [:]) }
             guard let entry = generations.older.removeValue(forKey: stream) else { return (nil, [:]) }
-            return (entry, Self.insert(entry, for: stream, into: &generations, capacity: capacity))
+            generations.olderBytes -= entry.bytes
+            return (entry, Self.insert(entry, for: stream, into: &generations, budget: budget))
         }
         _ = consume dropped  // freed here, outside the lock
         return entry
     }
 
-    /// Holds `entry` for `stream`, unless one as far along is held already.
+    /// Holds `entry` for `stream`, unless one as far along is held already. An entry larger
+    /// than a sixteenth of the budget (a ticket with a very long history) is not held: its
+    /// readers go to the log, as without the cache.
     public func store(_ entry: Entry, for stream: String) {
-        guard capacity > 0 else { return }
+        guard budget > 0 else { return }
+        guard entry.bytes <= budget / 16 else { return forget(stream) }
         let dropped = generations.withLock { generations -> [String: Entry] in
             if let held = generations.newer[stream], held.version >= entry.version { return [:] }
-            generations.older[stream] = nil
-            return Self.insert(entry, for: stream, into: &generations, capacity: capacity)
+            if let old = generations.older.removeValue(forKey: stream) { generations.olderBytes -= old.bytes }
+            return Self.insert(entry, for: stream, into: &generations, budget: budget)
         }
         _ = consume dropped  // freed here, outside the lock
     }
@@ -127,8 +142,8 @@ public final class TicketHistories: Sendable {
     /// Drops what is held for `stream`.
     public func forget(_ stream: String) {
         generations.withLock { generations in
-            generations.newer[stream] = nil
-            generations.older[stream] = nil
+            if let old = generations.newer.removeValue(forKey: stream) { generations.newerBytes -= old.bytes }
+            if let old = generations.older.removeValue(forKey: stream) { generations.olderBytes -= old.bytes }
         }
     }
 
@@ -137,16 +152,25 @@ public final class TicketHistories: Sendable {
         generations.withLock { $0.newer.count + $0.older.count }
     }
 
+    /// How many bytes are held (as ``budget`` counts them).
+    public var bytes: Int {
+        generations.withLock { $0.newerBytes + $0.olderBytes }
+    }
+
     /// Returns the generation dropped to make room, if any, for the caller to free outside
     /// the lock.
-    private static func insert(_ entry: Entry, for stream: String, into generations: inout Generations, capacity: Int) -> [String: Entry] {
+    private static func insert(_ entry: Entry, for stream: String, into generations: inout Generations, budget: Int) -> [String: Entry] {
         var dropped: [String: Entry] = [:]
-        if generations.newer[stream] == nil, generations.newer.count >= max(1, capacity / 2) {
+        if let old = generations.newer.removeValue(forKey: stream) { generations.newerBytes -= old.bytes }
+        if generations.newerBytes + entry.bytes > budget / 2 {
             dropped = generations.older
             generations.older = generations.newer
+            generations.olderBytes = generations.newerBytes
             generations.newer = [:]
+            generations.newerBytes = 0
         }
         generations.newer[stream] = entry
+        generations.newerBytes += entry.bytes
         return dropped
     }
 }

@@ -73,11 +73,13 @@ public final class TicketsProjection: Projection {
         for stream in order {
             let batchEvents = inBatch[stream]!
             let (first, last) = (Int(batchEvents.first!.streamVersion), Int(batchEvents.last!.streamVersion))
-            if let entry = histories.entry(stream), entry.version >= first - 1 {
+            // One look: a writer may store a longer entry at any moment, and what is taken
+            // here must end where the batch does.
+            let entry = histories.entry(stream)
+            if let entry, entry.version >= first - 1 {
                 held[stream] = entry.prefix(last)
                 inBatch[stream] = batchEvents.filter { $0.streamVersion > entry.version }
             } else if first != 1 {
-                let entry = histories.entry(stream)
                 held[stream] = entry
                 tails.append((stream, Int64(entry?.version ?? 0)))
             }

@@ -37,7 +37,7 @@ public func runServer(
         let listener = await database.eventStore.listen(channels: [ProjectionRunner.notificationChannel], signalling: projectionsChanged)
         defer { listener.stop() }
         // Filled by the tickets projection as it folds, read by the lease path.
-        let histories = TicketHistories(capacity: configuration.ticketCache)
+        let histories = TicketHistories(budget: configuration.ticketCacheBytes)
         let app = try buildApplication(
             client: database.client, host: configuration.host, port: configuration.port, logger: logger, metrics: metrics,
             projectionsChanged: projectionsChanged, eventStore: database.eventStore, ticketHistories: histories,

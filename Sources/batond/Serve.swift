@@ -16,7 +16,7 @@ struct Serve: AsyncParsableCommand {
               --host             BATON_HOST              host            127.0.0.1
               --port             BATON_PORT              port            8080
               --max-connections  BATON_MAX_CONNECTIONS   maxConnections  10
-              --ticket-cache     BATON_TICKET_CACHE      ticketCache     50000
+              --ticket-cache-mb  BATON_TICKET_CACHE_MB   ticketCacheMB   64
               --agreements       BATON_AGREEMENTS        agreements      (none)
               --no-migrate       BATON_MIGRATE=false     migrate         true
               --example-tokens   BATON_EXAMPLE_TOKENS    exampleTokens   false
@@ -54,10 +54,10 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("max-connections"), help: "The most database connections to open (at least 4).")
     var maximumConnections: Int?
 
-    @Option(name: .customLong("ticket-cache"), help: ArgumentHelp(
-        "How many tickets' event streams to keep in memory, decoded, for the projection and leases (about 1.2 KB each; 0: none).",
-        valueName: "tickets"))
-    var ticketCache: Int?
+    @Option(name: .customLong("ticket-cache-mb"), help: ArgumentHelp(
+        "How much of open tickets' event streams to keep in memory, decoded, for the projection and leases, in MiB of their stored JSON (0: none).",
+        valueName: "MiB"))
+    var ticketCacheMB: Int?
 
     @Option(help: ArgumentHelp("An agreements file to apply before serving (see `batond agreements apply`).", valueName: "file"))
     var agreements: String?
@@ -70,7 +70,7 @@ struct Serve: AsyncParsableCommand {
         flags.host = host
         flags.port = port
         flags.maximumConnections = maximumConnections
-        flags.ticketCache = ticketCache
+        flags.ticketCacheMB = ticketCacheMB
         flags.agreements = agreements
         flags.noMigrate = noMigrate
         flags.exampleTokens = exampleTokens
@@ -102,7 +102,7 @@ struct Serve: AsyncParsableCommand {
         let configuration = ServerConfiguration(
             database: ServerConfiguration.database(url: settings.databaseURL, dataDirectory: settings.dataDirectory, environment: [:]),
             host: settings.host, port: settings.port, migrateOnStart: settings.migrate,
-            maximumConnections: settings.maximumConnections, ticketCache: settings.ticketCache, agreements: agreementSet, exampleTokens: settings.exampleTokens)
+            maximumConnections: settings.maximumConnections, ticketCacheBytes: settings.ticketCacheMB << 20, agreements: agreementSet, exampleTokens: settings.exampleTokens)
         try await runServer(configuration: configuration, logger: logger, metrics: metrics) { [host = settings.host] port in
             logger.info("batond is serving", metadata: ["address": "http://\(host):\(port)"])
         }

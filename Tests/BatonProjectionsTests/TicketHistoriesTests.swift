@@ -5,21 +5,23 @@ import Testing
 
 @Suite("Ticket histories held in memory")
 struct TicketHistoriesTests {
-    /// An entry for a stream at `version` (its events are comments; only the count matters).
-    static func entry(version: Int) -> TicketHistories.Entry {
+    /// An entry for a stream at `version`, of `bytes` (its events are comments; only the count
+    /// and the size matter).
+    static func entry(version: Int, bytes: Int = 10) -> TicketHistories.Entry {
         let comment = Stamped(TicketEvent.commentAdded(CommentAdded(text: "x", visibility: .internal)), at: Date(timeIntervalSince1970: 0), by: .system)
-        return TicketHistories.Entry().appending(written: Array(repeating: comment, count: version), at: (0..<version).map { Int64($0 + 1) })
+        return TicketHistories.Entry().appending(written: Array(repeating: comment, count: version), at: (0..<version).map { Int64($0 + 1) }, bytes: bytes)
     }
 
-    @Test("never holds more than its capacity, and keeps the tickets read most recently")
+    @Test("never holds more than its budget, and keeps the tickets read most recently")
     func boundedAndRecent() {
-        let histories = TicketHistories(capacity: 100)
+        let histories = TicketHistories(budget: 1_000)
         histories.store(Self.entry(version: 1), for: "ticket-kept")
         for i in 0..<1_000 {
             histories.store(Self.entry(version: 1), for: "ticket-\(i)")
             // Read now and then, the first ticket outlives a thousand others.
             if i % 25 == 0 { #expect(histories.entry("ticket-kept") != nil, "dropped after \(i) others") }
-            #expect(histories.count <= 100)
+            #expect(histories.bytes <= 1_000)
+            #expect(histories.bytes == histories.count * 10)
         }
         #expect(histories.count >= 50)
         #expect(histories.entry("ticket-kept")?.version == 1)
@@ -28,18 +30,26 @@ struct TicketHistoriesTests {
         #expect(histories.entry("ticket-999") != nil)
     }
 
-    @Test("an entry is replaced only by one further along; forget drops it; capacity 0 holds nothing")
+    @Test("an entry is replaced only by one further along; forget drops it; one too large, or a budget of 0, holds nothing")
     func furtherAlongOnly() {
-        let histories = TicketHistories(capacity: 10)
+        let histories = TicketHistories(budget: 1_600)
         histories.store(Self.entry(version: 3), for: "ticket-a")
         histories.store(Self.entry(version: 2), for: "ticket-a")
         #expect(histories.entry("ticket-a")?.version == 3)
         histories.store(Self.entry(version: 5), for: "ticket-a")
         #expect(histories.entry("ticket-a")?.version == 5)
+        #expect(histories.bytes == 10)
         histories.forget("ticket-a")
         #expect(histories.entry("ticket-a") == nil)
+        #expect(histories.bytes == 0)
+        // More than a sixteenth of the budget: not held, and what was held is dropped.
+        histories.store(Self.entry(version: 1, bytes: 100), for: "ticket-b")
+        #expect(histories.entry("ticket-b")?.version == 1)
+        histories.store(Self.entry(version: 2, bytes: 101), for: "ticket-b")
+        #expect(histories.entry("ticket-b") == nil)
+        #expect(histories.bytes == 0)
 
-        let none = TicketHistories(capacity: 0)
+        let none = TicketHistories(budget: 0)
         none.store(Self.entry(version: 1), for: "ticket-a")
         #expect(none.entry("ticket-a") == nil)
         #expect(none.count == 0)
@@ -57,10 +67,11 @@ struct TicketHistoriesTests {
             Stamped(TicketEvent.routed(routed), at: at, by: .system),
             Stamped(TicketEvent.commentAdded(CommentAdded(text: "y", visibility: .internal)), at: at, by: .system),
         ]
-        let entry = TicketHistories.Entry().appending(written: events, at: [10, 12, 15])
+        let entry = TicketHistories.Entry().appending(written: events, at: [10, 12, 15], bytes: 900)
         #expect(entry.version == 3)
         #expect(entry.lastPosition == 15)
         #expect(entry.placedPosition == 12)
+        #expect(entry.bytes == 900)
         #expect(entry.history.allSatisfy { $0.occurredAt == Date(timeIntervalSince1970: 1_773_000_000.123_457) })
         guard case .routed(let stored) = entry.history[1].event else { Issue.record("not routed"); return }
         #expect(stored.trace.isEmpty)

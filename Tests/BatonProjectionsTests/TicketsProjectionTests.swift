@@ -85,7 +85,7 @@ func withLiveTickets(
 }
 
 /// An opener that routes with the agreements recorded in `db`.
-func ticketOpener(_ db: TestDatabase.Fresh, tickets: TicketStore, histories: TicketHistories = TicketHistories(capacity: 0)) -> TicketOpener {
+func ticketOpener(_ db: TestDatabase.Fresh, tickets: TicketStore, histories: TicketHistories = TicketHistories(budget: 0)) -> TicketOpener {
     TicketOpener(
         tickets: tickets, agreements: AgreementCache(catalog: AgreementCatalog(store: db.eventStore)), queries: TicketQueries(client: db.client),
         histories: histories)

@@ -106,14 +106,14 @@ struct ServeSettingsTests {
 
     @Test("each setting comes from the first source that gives it")
     func precedence() throws {
-        let path = try file("port: 7000\nhost: 0.0.0.0\nmaxConnections: 20\nexampleTokens: true\nticketCache: 800\n")
+        let path = try file("port: 7000\nhost: 0.0.0.0\nmaxConnections: 20\nexampleTokens: true\nticketCacheMB: 800\n")
         defer { try? FileManager.default.removeItem(atPath: path) }
         var flags = ServeSettings.Flags()
         #expect(try ServeSettings.resolve(flags: flags, environment: [:], file: nil) == ServeSettings())
         let fromFile = try ServeSettings.resolve(flags: flags, environment: [:], file: path)
         #expect(fromFile.port == 7000 && fromFile.host == "0.0.0.0" && fromFile.maximumConnections == 20 && fromFile.exampleTokens)
-        #expect(fromFile.ticketCache == 800)
-        #expect(try ServeSettings.resolve(flags: flags, environment: ["BATON_TICKET_CACHE": "0"], file: path).ticketCache == 0)
+        #expect(fromFile.ticketCacheMB == 800)
+        #expect(try ServeSettings.resolve(flags: flags, environment: ["BATON_TICKET_CACHE_MB": "0"], file: path).ticketCacheMB == 0)
         let fromEnvironment = try ServeSettings.resolve(flags: flags, environment: ["BATON_PORT": "7100", "DATABASE_URL": "postgresql:///x"], file: path)
         #expect(fromEnvironment.port == 7100 && fromEnvironment.host == "0.0.0.0" && fromEnvironment.databaseURL == "postgresql:///x")
         flags.port = 7200
@@ -125,8 +125,8 @@ struct ServeSettingsTests {
         #expect(throws: ServeSettings.Invalid(source: "BATON_PORT", expected: "an integer")) {
             try ServeSettings.resolve(flags: .init(), environment: ["BATON_PORT": "eighty"], file: nil)
         }
-        #expect(throws: ServeSettings.Invalid(source: "ticket-cache", expected: "a number of tickets, 0 or more")) {
-            try ServeSettings.resolve(flags: .init(), environment: ["BATON_TICKET_CACHE": "-1"], file: nil)
+        #expect(throws: ServeSettings.Invalid(source: "ticket-cache-mb", expected: "MiB from 0 to 1048576")) {
+            try ServeSettings.resolve(flags: .init(), environment: ["BATON_TICKET_CACHE_MB": "-1"], file: nil)
         }
         let path = try file("prot: 80\n")
         defer { try? FileManager.default.removeItem(atPath: path) }

@@ -19,8 +19,11 @@ struct TicketStoreTests {
             let id = TicketStore.ticketId(source: "portal", externalReference: "INC0000045")
             let events = try firstEvents(ticketId: id, number: number, reference: "INC0000045")
             let outcome = try await tickets.recordNewTicket(events: events)
-            guard case .recorded(let result) = outcome else { Issue.record("not recorded: \(outcome)"); return }
+            guard case .recorded(let result, let bytes) = outcome else { Issue.record("not recorded: \(outcome)"); return }
             #expect(result.streamVersion == Int64(events.count))
+            // The size of the events' stored JSON.
+            let stored = try await db.eventStore.readStream(TicketStore.streamName(id))
+            #expect(bytes == stored.reduce(0) { $0 + $1.data.count })
             #expect(try await tickets.events(of: id) == events)
             #expect(try await tickets.ticketId(number: "T-1000") == id)
             #expect(try await tickets.ticketId(number: "1000") == id)
@@ -57,7 +60,7 @@ struct TicketStoreTests {
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
-            let recorded = outcomes.compactMap { if case .recorded(let r) = $0 { r } else { nil } }
+            let recorded = outcomes.compactMap { if case .recorded(let r, _) = $0 { r } else { nil } }
             let duplicates = outcomes.compactMap { if case .duplicate(let number, let id) = $0 { (number, id) } else { nil } }
             #expect(recorded.count == 1)
             #expect(duplicates.count == 7)

@@ -9,7 +9,7 @@ import Yams
 /// | `--host`             | `BATON_HOST`            | `host`           | 127.0.0.1        |
 /// | `--port`             | `BATON_PORT`            | `port`           | 8080             |
 /// | `--max-connections`  | `BATON_MAX_CONNECTIONS` | `maxConnections` | 10               |
-/// | `--ticket-cache`     | `BATON_TICKET_CACHE`    | `ticketCache`    | 50000            |
+/// | `--ticket-cache-mb`  | `BATON_TICKET_CACHE_MB` | `ticketCacheMB`  | 64               |
 /// | `--agreements`       | `BATON_AGREEMENTS`      | `agreements`     | none             |
 /// | `--no-migrate`       | `BATON_MIGRATE=false`   | `migrate`        | true             |
 /// | `--example-tokens`   | `BATON_EXAMPLE_TOKENS`  | `exampleTokens`  | false            |
@@ -19,7 +19,7 @@ public struct ServeSettings: Sendable, Equatable {
     public var host = "127.0.0.1"
     public var port = 8080
     public var maximumConnections = 10
-    public var ticketCache = ServerConfiguration.defaultTicketCache
+    public var ticketCacheMB = 64
     public var agreements: String?
     public var migrate = true
     public var exampleTokens = false
@@ -31,7 +31,7 @@ public struct ServeSettings: Sendable, Equatable {
         public var host: String?
         public var port: Int?
         public var maximumConnections: Int?
-        public var ticketCache: Int?
+        public var ticketCacheMB: Int?
         public var agreements: String?
         public var noMigrate = false
         public var exampleTokens = false
@@ -67,7 +67,7 @@ public struct ServeSettings: Sendable, Equatable {
             guard let loaded = try? Yams.load(yaml: text), let mapping = loaded as? [String: Any] else {
                 throw Invalid(source: file, expected: "a YAML mapping of settings such as `port: 8080`")
             }
-            let known: Set = ["host", "port", "maxConnections", "ticketCache", "agreements", "migrate", "exampleTokens", "databaseURL", "dataDir"]
+            let known: Set = ["host", "port", "maxConnections", "ticketCacheMB", "agreements", "migrate", "exampleTokens", "databaseURL", "dataDir"]
             if let unknown = mapping.keys.sorted().first(where: { !known.contains($0) }) {
                 throw Invalid(source: "\(file): \(unknown)", expected: "one of \(known.sorted().joined(separator: ", "))")
             }
@@ -108,8 +108,8 @@ public struct ServeSettings: Sendable, Equatable {
         guard (0...65_535).contains(s.port) else { throw Invalid(source: "port", expected: "a TCP port from 0 to 65535") }
         s.maximumConnections = try flags.maximumConnections ?? int("BATON_MAX_CONNECTIONS", file: "maxConnections") ?? s.maximumConnections
         guard s.maximumConnections >= 4 else { throw Invalid(source: "max-connections", expected: "at least 4") }
-        s.ticketCache = try flags.ticketCache ?? int("BATON_TICKET_CACHE", file: "ticketCache") ?? s.ticketCache
-        guard s.ticketCache >= 0 else { throw Invalid(source: "ticket-cache", expected: "a number of tickets, 0 or more") }
+        s.ticketCacheMB = try flags.ticketCacheMB ?? int("BATON_TICKET_CACHE_MB", file: "ticketCacheMB") ?? s.ticketCacheMB
+        guard (0...(1 << 20)).contains(s.ticketCacheMB) else { throw Invalid(source: "ticket-cache-mb", expected: "MiB from 0 to 1048576") }
         s.agreements = try flags.agreements ?? string("BATON_AGREEMENTS", file: "agreements")
         s.migrate = flags.noMigrate ? false : try bool("BATON_MIGRATE", file: "migrate") ?? true
         s.exampleTokens = flags.exampleTokens ? true : try bool("BATON_EXAMPLE_TOKENS", file: "exampleTokens") ?? false

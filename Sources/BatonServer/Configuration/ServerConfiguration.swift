@@ -1,4 +1,5 @@
 import BatonDomain
+import BatonProjections
 import Foundation
 
 /// How batond reaches its database and serves HTTP.
@@ -20,10 +21,10 @@ public struct ServerConfiguration: Sendable {
     public var migrateOnStart: Bool
     /// The most database connections batond opens. Default 10.
     public var maximumConnections: Int
-    /// How many tickets' streams batond keeps in memory, decoded, for the tickets projection
-    /// and the lease path (see ``TicketHistories``); 0 keeps none. Default
-    /// ``defaultTicketCache``.
-    public var ticketCache: Int
+    /// How much of open tickets' streams batond keeps in memory, decoded, for the tickets
+    /// projection and the lease path, in bytes of their stored JSON (see
+    /// ``TicketHistories``); 0 keeps none. Default 64 MiB.
+    public var ticketCacheBytes: Int
     /// Agreements to apply on start (new agreements and versions are recorded; the rest is
     /// left alone). Default none.
     public var agreements: AgreementSet?
@@ -32,10 +33,10 @@ public struct ServerConfiguration: Sendable {
 
     public init(
         database: Database, host: String = "127.0.0.1", port: Int = 8080, migrateOnStart: Bool = true,
-        maximumConnections: Int = 10, ticketCache: Int = ServerConfiguration.defaultTicketCache,
+        maximumConnections: Int = 10, ticketCacheBytes: Int = TicketHistories.defaultBudget,
         agreements: AgreementSet? = nil, exampleTokens: Bool = false
     ) {
-        self.ticketCache = ticketCache
+        self.ticketCacheBytes = ticketCacheBytes
         self.exampleTokens = exampleTokens
         self.agreements = agreements
         self.database = database
@@ -44,10 +45,6 @@ public struct ServerConfiguration: Sendable {
         self.migrateOnStart = migrateOnStart
         self.maximumConnections = maximumConnections
     }
-
-    /// About 1.2 KB a ticket of a few events with short texts: some 60 MB, for the open
-    /// tickets of a large help desk.
-    public static let defaultTicketCache = 50_000
 
     /// The default embedded data directory, relative to the working directory.
     public static let defaultDataDirectory = ".baton/postgres"

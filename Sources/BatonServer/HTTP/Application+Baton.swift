@@ -22,7 +22,7 @@ public func buildApplication(
     client: PostgresClient, host: String, port: Int, logger: Logger,
     metrics: PrometheusCollectorRegistry? = nil,
     projectionsChanged: ChangeSignal = ChangeSignal(), eventStore: EventStore? = nil,
-    ticketHistories: TicketHistories = TicketHistories(capacity: 0),
+    ticketHistories: TicketHistories = TicketHistories(budget: 0),
     now: @escaping @Sendable () -> Date = { Date() },
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {

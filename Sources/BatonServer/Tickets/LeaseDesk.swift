@@ -268,7 +268,10 @@ final class LeaseDesk: Sendable {
             case .success(let result):
                 granted[decision.request].append(decision.ticket)
                 // As the projection will read it back, so that it need not decode the lease.
-                histories.store(decision.stream.appending(written: decision.decided, at: result.positions), for: result.stream)
+                histories.store(
+                    decision.stream.appending(
+                        written: decision.decided, at: result.positions, bytes: decision.append.events.reduce(0) { $0 + $1.data.count }),
+                    for: result.stream)
             case .failure(let error):
                 // Changed meanwhile (its expected version): not leased, and its row as it was.
                 if !(error is WrongExpectedVersion) {

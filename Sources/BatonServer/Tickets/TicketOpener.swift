@@ -17,7 +17,7 @@ public struct TicketOpener: Sendable {
     let load: RoutingLoadCache
 
     public init(
-        tickets: TicketStore, agreements: AgreementCache, queries: TicketQueries, histories: TicketHistories = TicketHistories(capacity: 0)
+        tickets: TicketStore, agreements: AgreementCache, queries: TicketQueries, histories: TicketHistories = TicketHistories(budget: 0)
     ) {
         self.tickets = tickets
         self.agreements = agreements
@@ -62,8 +62,8 @@ public struct TicketOpener: Sendable {
         let decision = set.route(opened, load: try await load.current(now: now), at: now)
         events += try decider.decide(.route(decision, cause: .opened), state: opened, by: .system, at: now)
         switch try await tickets.recordNewTicket(events: events, commandId: commandId) {
-        case .recorded(let result):
-            histories.store(TicketHistories.Entry().appending(written: events, at: result.positions), for: result.stream)
+        case .recorded(let result, let bytes):
+            histories.store(TicketHistories.Entry().appending(written: events, at: result.positions, bytes: bytes), for: result.stream)
             let ticket = TicketDecider.fold(events) ?? opened
             return Opened(
                 ticket: ticket, routing: Self.routing(in: events), clocks: SLAClocks.compute(events: events, agreements: set, asOf: now),

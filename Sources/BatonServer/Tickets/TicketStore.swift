@@ -61,7 +61,8 @@ public struct TicketStore: Sendable {
 
     /// What recording a new ticket did.
     public enum RecordOutcome: Sendable, Equatable {
-        case recorded(AppendResult)
+        /// Recorded: where, and the size of the events' stored JSON.
+        case recorded(AppendResult, bytes: Int)
         /// The source already sent this external ticket: nothing was recorded.
         case duplicate(number: String, ticketId: UUID)
         /// The command id had already opened a ticket: nothing was recorded.
@@ -112,7 +113,7 @@ public struct TicketStore: Sendable {
             }
             return .duplicate(number: e.number, ticketId: ticketId)
         }
-        return result.isDuplicate ? .repeatedCommand : .recorded(result)
+        return result.isDuplicate ? .repeatedCommand : .recorded(result, bytes: newEvents.reduce(0) { $0 + $1.data.count })
     }
 
     /// A ticket stream that does not start with `TicketOpened`.
