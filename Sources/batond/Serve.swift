@@ -16,7 +16,7 @@ struct Serve: AsyncParsableCommand {
               --host             BATON_HOST              host            127.0.0.1
               --port             BATON_PORT              port            8080
               --max-connections  BATON_MAX_CONNECTIONS   maxConnections  10
-              --ticket-cache-mb  BATON_TICKET_CACHE_MB   ticketCacheMB   64
+              --ticket-cache-mb  BATON_TICKET_CACHE_MB   ticketCacheMB   128
               --agreements       BATON_AGREEMENTS        agreements      (none)
               --no-migrate       BATON_MIGRATE=false     migrate         true
               --example-tokens   BATON_EXAMPLE_TOKENS    exampleTokens   false
@@ -55,7 +55,7 @@ struct Serve: AsyncParsableCommand {
     var maximumConnections: Int?
 
     @Option(name: .customLong("ticket-cache-mb"), help: ArgumentHelp(
-        "How much of open tickets' event streams to keep in memory, decoded, for the projection and leases, in MiB of their stored JSON (0: none).",
+        "How much of open tickets' event streams to keep in memory, decoded, for the projection and leases, in MiB of their stored JSON; they take about half that (0: none).",
         valueName: "MiB"))
     var ticketCacheMB: Int?
 

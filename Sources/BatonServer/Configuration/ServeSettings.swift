@@ -9,7 +9,7 @@ import Yams
 /// | `--host`             | `BATON_HOST`            | `host`           | 127.0.0.1        |
 /// | `--port`             | `BATON_PORT`            | `port`           | 8080             |
 /// | `--max-connections`  | `BATON_MAX_CONNECTIONS` | `maxConnections` | 10               |
-/// | `--ticket-cache-mb`  | `BATON_TICKET_CACHE_MB` | `ticketCacheMB`  | 64               |
+/// | `--ticket-cache-mb`  | `BATON_TICKET_CACHE_MB` | `ticketCacheMB`  | 128              |
 /// | `--agreements`       | `BATON_AGREEMENTS`      | `agreements`     | none             |
 /// | `--no-migrate`       | `BATON_MIGRATE=false`   | `migrate`        | true             |
 /// | `--example-tokens`   | `BATON_EXAMPLE_TOKENS`  | `exampleTokens`  | false            |
@@ -19,7 +19,7 @@ public struct ServeSettings: Sendable, Equatable {
     public var host = "127.0.0.1"
     public var port = 8080
     public var maximumConnections = 10
-    public var ticketCacheMB = 64
+    public var ticketCacheMB = 128
     public var agreements: String?
     public var migrate = true
     public var exampleTokens = false
