@@ -100,12 +100,14 @@ public final class TicketHistories: Sendable {
     }
 
     /// The most bytes held, as the size of the events' stored JSON. Held decoded, without
-    /// routing traces, they take about half that in memory: measured at 1.1 KB a ticket opened
-    /// and routed with the example agreements, whose two events' JSON is 2.3 KB.
+    /// routing traces, they take from half that to about as much in the process's memory:
+    /// 1.1 KB a ticket opened and routed with the example agreements (2.3 KB of JSON, most of
+    /// it the trace); about the budget itself for tickets with long descriptions, as the
+    /// allocator keeps what a dropped generation freed.
     public let budget: Int
     private let generations = Mutex(Generations())
 
-    /// 128 MiB: some 58,000 tickets opened and routed, in about 64 MB of memory.
+    /// 128 MiB: some 58,000 tickets opened and routed with short texts.
     public static let defaultBudget = 128 << 20
 
     /// `budget`: the most bytes held (see ``budget``); 0 holds nothing.

@@ -55,7 +55,7 @@ struct Serve: AsyncParsableCommand {
     var maximumConnections: Int?
 
     @Option(name: .customLong("ticket-cache-mb"), help: ArgumentHelp(
-        "How much of open tickets' event streams to keep in memory, decoded, for the projection and leases, in MiB of their stored JSON; they take about half that (0: none).",
+        "How much of open tickets' event streams to keep in memory, decoded, for the projection and leases, in MiB of their stored JSON; they take from half that to as much (0: none).",
         valueName: "MiB"))
     var ticketCacheMB: Int?
 

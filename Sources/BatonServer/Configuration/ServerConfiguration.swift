@@ -23,7 +23,7 @@ public struct ServerConfiguration: Sendable {
     public var maximumConnections: Int
     /// How much of open tickets' streams batond keeps in memory, decoded, for the tickets
     /// projection and the lease path, in bytes of their stored JSON (see
-    /// ``TicketHistories``); 0 keeps none. Default 128 MiB, about 64 MB of memory.
+    /// ``TicketHistories``); 0 keeps none. Default 128 MiB; the memory taken is from half that to about as much.
     public var ticketCacheBytes: Int
     /// Agreements to apply on start (new agreements and versions are recorded; the rest is
     /// left alone). Default none.
