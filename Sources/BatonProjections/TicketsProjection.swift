@@ -85,10 +85,7 @@ public final class TicketsProjection: Projection {
             }
         }
         if !tails.isEmpty {
-            var read: [String: [RecordedEvent]] = [:]
-            for event in try await store.readStreamTails(tails, upTo: last.position, on: connection) {
-                read[event.stream, default: []].append(event)
-            }
+            let read = Dictionary(grouping: try await store.readStreamTails(tails, upTo: last.position, on: connection), by: \.stream)
             // What was read holds the batch's own events of the stream too (up to its end).
             for (stream, _) in tails { inBatch[stream] = read[stream] ?? [] }
         }
@@ -299,23 +296,23 @@ private struct TicketBatch: PreparedBatch {
 /// One ticket folded from its stream, with its clocks.
 private struct FoldedTicket: Sendable {
     var ticket: Ticket
-    var history: [Stamped<TicketEvent>]
+    /// The stream up to its last event, decoded.
+    var entry: TicketHistories.Entry
     var clocks: [SLAClock]
-    var updatedAt: Date
-    var position: Int64
-    var placedPosition: Int64?
     var stream: String
+
+    var history: [Stamped<TicketEvent>] { entry.history }
+    var updatedAt: Date { entry.history.last!.occurredAt }
+    var position: Int64 { entry.lastPosition }
+    var placedPosition: Int64? { entry.placedPosition }
 
     /// `entry`: the stream `stream` up to its last event, decoded.
     init?(_ entry: TicketHistories.Entry, stream: String, agreements: AgreementSet?) {
         let history = entry.history
         guard let ticket = TicketDecider.fold(history), let last = history.last else { return nil }
         self.ticket = ticket
-        self.history = history
+        self.entry = entry
         self.clocks = agreements.map { SLAClocks.compute(events: history, agreements: $0, asOf: last.occurredAt) } ?? []
-        self.updatedAt = last.occurredAt
-        self.position = entry.lastPosition
-        self.placedPosition = entry.placedPosition
         self.stream = stream
     }
 }

@@ -22,42 +22,45 @@ struct RequestBodyDecodingTests {
     ]
     static let badLeases = [#"{"max":"1"}"#, #"{"wait":true}"#, #"{"queue":{"name":"x"}}"#, "[]", "7"]
 
-    static func described<T: Decodable>(_ type: T.Type, _ text: String, with decode: (Data) throws -> T) -> String {
+    /// How `RequestDecodingMiddleware` words `text`'s failure to decode as a `T`, by
+    /// Foundation's decoder or by ``PayloadJSONDecoder``; "decoded" when it decodes.
+    static func described<T: Decodable>(_ type: T.Type, _ text: String, foundation: Bool = false) -> String {
         do {
-            _ = try decode(Data(text.utf8))
+            let data = Data(text.utf8)
+            _ = foundation ? try JSONDecoder().decode(T.self, from: data) : try PayloadJSONDecoder().decode(T.self, from: data)
             return "decoded"
         } catch {
             return RequestDecodingMiddleware<BasicRequestContext>.describe(error)
         }
     }
 
+    /// Both decoders refuse `body`, in the same words.
+    static func expectDescribedAlike<T: Decodable>(_ type: T.Type, _ body: String) {
+        let foundation = described(T.self, body, foundation: true)
+        #expect(foundation != "decoded")
+        #expect(described(T.self, body) == foundation)
+    }
+
     @Test("wrong types, missing fields, unknown enum values and wrong shapes are described as Foundation's decoder has them", arguments: badTickets)
     func openTicket(_ body: String) {
-        let foundation = Self.described(Components.Schemas.OpenTicketRequest.self, body) { try JSONDecoder().decode(Components.Schemas.OpenTicketRequest.self, from: $0) }
-        let ours = Self.described(Components.Schemas.OpenTicketRequest.self, body) { try PayloadJSONDecoder().decode(Components.Schemas.OpenTicketRequest.self, from: $0) }
-        #expect(foundation != "decoded")
-        #expect(ours == foundation)
+        Self.expectDescribedAlike(Components.Schemas.OpenTicketRequest.self, body)
     }
 
     @Test("lease requests of the wrong shape are described as Foundation's decoder has them", arguments: badLeases)
     func lease(_ body: String) {
-        let foundation = Self.described(Components.Schemas.LeaseRequest.self, body) { try JSONDecoder().decode(Components.Schemas.LeaseRequest.self, from: $0) }
-        let ours = Self.described(Components.Schemas.LeaseRequest.self, body) { try PayloadJSONDecoder().decode(Components.Schemas.LeaseRequest.self, from: $0) }
-        #expect(foundation != "decoded")
-        #expect(ours == foundation)
+        Self.expectDescribedAlike(Components.Schemas.LeaseRequest.self, body)
     }
 
     @Test("a fraction where a whole number is wanted names the field (Foundation's decoder calls it invalid JSON)")
     func fraction() {
         let body = #"{"max":1.5}"#
-        let ours = Self.described(Components.Schemas.LeaseRequest.self, body) { try PayloadJSONDecoder().decode(Components.Schemas.LeaseRequest.self, from: $0) }
-        #expect(ours == "max: Number 1.5 does not fit in Int.")
+        #expect(Self.described(Components.Schemas.LeaseRequest.self, body) == "max: Number 1.5 does not fit in Int.")
     }
 
     @Test("a body that is not JSON at all names no field, and says where it broke")
     func notJSON() {
         for body in [#"{"max":1"#, "{max:1}", "\u{FF}"] {
-            let ours = Self.described(Components.Schemas.LeaseRequest.self, body) { try PayloadJSONDecoder().decode(Components.Schemas.LeaseRequest.self, from: $0) }
+            let ours = Self.described(Components.Schemas.LeaseRequest.self, body)
             #expect(ours.hasPrefix("a query parameter or field: The given data was not valid JSON"), "\(body): \(ours)")
         }
     }

@@ -193,10 +193,7 @@ final class LeaseDesk: Sendable {
             held[stream] = entry
             if (entry?.version ?? 0) < candidate.streamVersion { tails.append((stream, Int64(entry?.version ?? 0))) }
         }
-        var recorded: [String: [RecordedEvent]] = [:]
-        for event in try store.readStreamTails(tails, upTo: .max, in: session) {
-            recorded[event.stream, default: []].append(event)
-        }
+        let recorded = Dictionary(grouping: try store.readStreamTails(tails, upTo: .max, in: session), by: \.stream)
 
         // Decide a lease on each candidate, most urgent first, for the earliest request that
         // still wants one.
@@ -270,7 +267,7 @@ final class LeaseDesk: Sendable {
                 // As the projection will read it back, so that it need not decode the lease.
                 histories.store(
                     decision.stream.appending(
-                        written: decision.decided, at: result.positions, bytes: decision.append.events.reduce(0) { $0 + $1.data.count }),
+                        written: decision.decided, at: result.positions, bytes: decision.append.events.dataBytes),
                     for: result.stream)
             case .failure(let error):
                 // Changed meanwhile (its expected version): not leased, and its row as it was.

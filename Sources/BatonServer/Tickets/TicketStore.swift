@@ -113,7 +113,7 @@ public struct TicketStore: Sendable {
             }
             return .duplicate(number: e.number, ticketId: ticketId)
         }
-        return result.isDuplicate ? .repeatedCommand : .recorded(result, bytes: newEvents.reduce(0) { $0 + $1.data.count })
+        return result.isDuplicate ? .repeatedCommand : .recorded(result, bytes: newEvents.dataBytes)
     }
 
     /// A ticket stream that does not start with `TicketOpened`.

@@ -59,3 +59,8 @@ enum EventJSON {
         return decoder
     }
 }
+
+extension Sequence<NewEvent> {
+    /// The size of the events' data, as stored.
+    public var dataBytes: Int { reduce(0) { $0 + $1.data.count } }
+}
