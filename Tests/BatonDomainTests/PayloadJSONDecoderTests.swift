@@ -182,7 +182,7 @@ struct PayloadJSONDecoderTests {
         }
     }
 
-    @Test("Instants are written as Foundation's ISO 8601 style writes them: UTC, milliseconds truncated")
+    @Test("Instants are written as Foundation's ISO 8601 styles write them: UTC, milliseconds or whole seconds, truncated")
     func instantsFormatLikeFoundation() throws {
         var rng = SplitMix64(state: 42)
         let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
@@ -192,6 +192,7 @@ struct PayloadJSONDecoderTests {
                 : Double(Int.random(in: -2_000_000_000...7_000_000_000, using: &rng)) + Double(Int.random(in: 0...999, using: &rng)) / 1000
             let date = i % 3 == 0 ? Date(timeIntervalSinceReferenceDate: seconds) : Date(timeIntervalSince1970: seconds)
             #expect(ISO8601Instant.format(date) == date.formatted(style), "\(seconds)")
+            #expect(ISO8601Instant.formatWholeSeconds(date) == date.formatted(Date.ISO8601FormatStyle()), "\(seconds)")
             #expect(ISO8601Instant.parse(ISO8601Instant.format(date)).map { abs($0.timeIntervalSince(date)) < 0.0011 } == true)
         }
         // Far from today: before the Gregorian reform, around year 1 and 10000, and what an
@@ -204,6 +205,7 @@ struct PayloadJSONDecoderTests {
             let date = try #require(ISO8601Instant.parse(text), "\(text)")
             #expect(date == (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))) ?? (try? Date(text, strategy: .iso8601)), "\(text)")
             #expect(ISO8601Instant.format(date) == date.formatted(style), "\(text)")
+            #expect(ISO8601Instant.formatWholeSeconds(date) == date.formatted(Date.ISO8601FormatStyle()), "\(text)")
         }
     }
 }

@@ -842,10 +842,20 @@ public enum ISO8601Instant {
     /// years 1601 to 9998; any other instant goes to Foundation (which counts days before
     /// the Gregorian reform by the Julian calendar).
     public static func format(_ date: Date) -> String {
+        format(date, milliseconds: true)
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SSZ`, in UTC, as Foundation's default ISO 8601 style writes it (the
+    /// fraction dropped, not rounded), under the same limits as ``format(_:)``.
+    public static func formatWholeSeconds(_ date: Date) -> String {
+        format(date, milliseconds: false)
+    }
+
+    private static func format(_ date: Date, milliseconds withMilliseconds: Bool) -> String {
         // From the interval Date keeps (since 2001), as Foundation's style computes it.
         let interval = date.timeIntervalSinceReferenceDate
         guard interval.isFinite, interval > -12_622_780_800, interval < 252_392_457_600 else {  // 1601-01-01, 9999-01-01
-            return date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+            return date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: withMilliseconds))
         }
         let whole = interval.rounded(.down)
         let milliseconds = min(999, Int(((interval - whole) * 1000).rounded(.down)))
@@ -853,7 +863,7 @@ public enum ISO8601Instant {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
         let (year, month, day) = civilFromDays(days)
-        var bytes = [UInt8](repeating: UInt8(ascii: "0"), count: 24)
+        var bytes = [UInt8](repeating: UInt8(ascii: "0"), count: withMilliseconds ? 24 : 20)
         @inline(__always) func put(_ value: Int, at index: Int, width: Int) {
             var value = value
             for i in stride(from: index + width - 1, through: index, by: -1) {
@@ -866,8 +876,12 @@ public enum ISO8601Instant {
         put(day, at: 8, width: 2); bytes[10] = UInt8(ascii: "T")
         put(secondOfDay / 3600, at: 11, width: 2); bytes[13] = UInt8(ascii: ":")
         put(secondOfDay / 60 % 60, at: 14, width: 2); bytes[16] = UInt8(ascii: ":")
-        put(secondOfDay % 60, at: 17, width: 2); bytes[19] = UInt8(ascii: ".")
-        put(milliseconds, at: 20, width: 3); bytes[23] = UInt8(ascii: "Z")
+        put(secondOfDay % 60, at: 17, width: 2)
+        if withMilliseconds {
+            bytes[19] = UInt8(ascii: ".")
+            put(milliseconds, at: 20, width: 3)
+        }
+        bytes[bytes.count - 1] = UInt8(ascii: "Z")
         return String(decoding: bytes, as: UTF8.self)
     }
 

@@ -79,7 +79,7 @@ public struct RoutingConsideration: Sendable, Hashable {
     /// The reason in plain English, for auditors.
     public var explanation: String {
         let who = "Agreement \(agreementId) version \(agreementVersion)"
-        func day(_ d: Date) -> String { d.formatted(Date.ISO8601FormatStyle()) }
+        func day(_ d: Date) -> String { ISO8601Instant.formatWholeSeconds(d) }
         func times(_ n: Int) -> String { n == 1 ? "once" : "\(n) times" }
         switch reason {
         case .notYetInForce(let from):
