@@ -753,6 +753,44 @@ struct WorkAPITests {
         }
     }
 
+    @Test("POST /v1/tickets and /v1/leases take a JSON body whatever the spelling of its Content-Type, or with none, as generated routes do, and answer an Accept that allows JSON")
+    func bodiesTakenAsGeneratedRoutesTakeThem() async throws {
+        try await withWorkAPI { client, fixture async throws in
+            let valid = try body(["requester": "a@b.c", "category": "help-desk", "subject": "x"])
+            // POST /v1/tickets/{number}/reject is served by the generated server, which checks
+            // the content type before it looks for the ticket: 400 for one it refuses, else 404.
+            var taken: [String: Bool] = [:]
+            for contentType in [
+                "application/json", "application/json; charset=utf-8", "application/json;charset=UTF-8",
+                "Application/JSON", "application/*", "*/*", nil, "application/json-seq", "text/json",
+            ] as [String?] {
+                var vendor = headers(fixture.northwind)
+                vendor[.contentType] = contentType
+                let generated = try await client.execute(
+                    uri: "/v1/tickets/T-1000/reject", method: .post, headers: vendor, body: try body(["reason": "not ours"])
+                ) { $0.status }
+                let takes = generated == .notFound
+                taken[contentType ?? "none"] = takes
+                #expect(takes || generated == .badRequest, "\(contentType ?? "none"): \(generated)")
+                var agent = headers(fixture.agent)
+                agent[.contentType] = contentType
+                let opened = try await client.execute(uri: "/v1/tickets", method: .post, headers: agent, body: valid) { $0.status }
+                #expect(opened == (takes ? .created : .badRequest), "\(contentType ?? "none")")
+                let leased = try await client.execute(uri: "/v1/leases", method: .post, headers: vendor, body: try body(["max": 1])) { $0.status }
+                #expect(leased == (takes ? .ok : .badRequest), "\(contentType ?? "none")")
+            }
+            #expect(taken["application/json; charset=utf-8"] == true && taken["none"] == true && taken["text/json"] == false)
+            for accept in ["application/json", "application/*", "*/*", "text/csv, application/json;q=0.5"] {
+                var fields = headers(fixture.agent)
+                fields[.accept] = accept
+                try await client.execute(uri: "/v1/tickets", method: .post, headers: fields, body: valid) { response in
+                    #expect(response.status == .created, "\(accept)")
+                    #expect(response.headers[.contentType] == "application/json; charset=utf-8")
+                }
+            }
+        }
+    }
+
     @Test("text holding U+0000 is refused naming the field, in bodies, import lines, query parameters and paths; nothing is recorded")
     func nulCharacters() async throws {
         try await withWorkAPI { client, fixture async throws in
