@@ -23,11 +23,7 @@ struct DatabaseOptions: ParsableArguments {
 
     func makeLogger() -> Logger {
         let level = logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LoggingSystem.bootstrap { label in LogLineHandler.standardError(label: label, level: level) }
         return Logger(label: "batond")
     }
 }

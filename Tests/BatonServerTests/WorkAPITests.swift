@@ -9,6 +9,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import Postgres
+import Synchronization
 import TestSupport
 import Testing
 
@@ -37,7 +38,9 @@ struct WorkAPITests {
         }
     }
 
-    func withWorkAPI(_ body: @escaping @Sendable (any TestClientProtocol, Fixture) async throws -> Void) async throws {
+    func withWorkAPI(
+        logger: Logger = Logger(label: "test"), _ body: @escaping @Sendable (any TestClientProtocol, Fixture) async throws -> Void
+    ) async throws {
         try await TestDatabase.withFresh(maximumConnections: 20) { db async throws in
             let set = try AgreementsFile.load(contentsOf: exampleAgreements)
             _ = try await AgreementCatalog(store: db.eventStore).apply(set, actor: "admin:root", at: Self.sunday)
@@ -67,7 +70,7 @@ struct WorkAPITests {
             defer { listener.stop() }
             let now = Self.sunday
             let app = try buildApplication(
-                client: db.client, host: "127.0.0.1", port: 0, logger: Logger(label: "test"), projectionsChanged: changed,
+                client: db.client, host: "127.0.0.1", port: 0, logger: logger, projectionsChanged: changed,
                 ticketHistories: histories, now: { now })
             try await app.test(.live) { client in try await body(client, fixture) }
             projecting.cancel()
@@ -787,6 +790,42 @@ struct WorkAPITests {
                     #expect(response.status == .created, "\(accept)")
                     #expect(response.headers[.contentType] == "application/json; charset=utf-8")
                 }
+            }
+        }
+    }
+
+    @Test("each request is logged once at info, with the id its answer carries in X-Request-Id, and never with its token, query or body")
+    func requestsLogged() async throws {
+        let lines = Mutex<[String]>([])
+        let logger = Logger(label: "batond") { label in
+            LogLineHandler(label: label, level: .info) { line in lines.withLock { $0.append(line) } }
+        }
+        try await withWorkAPI(logger: logger) { client, fixture async throws in
+            let subject = "Badge reader \(UUID().uuidString)"
+            let reference = UUID().uuidString
+            let opened = try await client.execute(
+                uri: "/v1/tickets", method: .post, headers: headers(fixture.ingest),
+                body: try body(["requester": "a@b.c", "category": "help-desk", "subject": subject, "externalReference": reference])
+            ) { response in
+                #expect(response.status == .created)
+                return response.headers[.init("X-Request-Id")!]
+            }
+            let listed = try await client.execute(uri: "/v1/tickets?state=queued&limit=5", method: .get, headers: headers(fixture.agent)) { response in
+                #expect(response.status == .ok)
+                return response.headers[.init("X-Request-Id")!]
+            }
+            let ids = [try #require(opened), try #require(listed)]
+            #expect(ids[0] != ids[1])
+            let written = lines.withLock { $0 }
+            for (id, words) in zip(ids, [["method=POST", "path=/v1/tickets", "status=201"], ["method=GET", "path=/v1/tickets", "status=200"]]) {
+                let logged = written.filter { $0.contains("hb.request.id=\(id) ") }
+                #expect(logged.count == 1, "\(id): \(written)")
+                let line = try #require(logged.first)
+                #expect(line.contains(" info batond: ") && line.hasSuffix(" [BatonServer] request\n"), "\(line)")
+                #expect(words.allSatisfy { line.contains(" \($0) ") }, "\(line)")
+            }
+            for secret in [fixture.ingest, fixture.agent, subject, reference, "state=queued"] {
+                #expect(!written.contains { $0.contains(secret) }, "\(secret)")
             }
         }
     }
