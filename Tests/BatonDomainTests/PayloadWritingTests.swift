@@ -28,6 +28,39 @@ struct PayloadWritingTests {
             vendorId: maybe(&rng))
     }
 
+    @Test("A string is written as Foundation's encoder writes it, with slashes escaped or not, wherever its escaped characters fall in long plain runs")
+    func stringsAgreeWithFoundation() throws {
+        var rng = SplitMix64(state: 7919)
+        let plain: [Character] = ["a", "Z", "0", " ", "~", "\u{7F}", "é", "€", "😀", "\u{2028}"]
+        let escaped: [Character] = (0..<0x20).map { Character(Unicode.Scalar(UInt8($0))) } + ["\"", "\\", "/"]
+        for escapingSlashes in [false, true] {
+            let foundation = JSONEncoder()
+            foundation.outputFormatting = escapingSlashes ? [] : [.withoutEscapingSlashes]
+            for _ in 0..<3_000 {
+                // Plain text, 0 to 40 characters, with none to three escaped ones anywhere.
+                var characters = (0..<Int.random(in: 0...40, using: &rng)).map { _ in plain.randomElement(using: &rng)! }
+                for _ in 0..<Int.random(in: 0...3, using: &rng) {
+                    characters.insert(escaped.randomElement(using: &rng)!, at: Int.random(in: 0...characters.count, using: &rng))
+                }
+                let text = String(characters)
+                var w = JSONObjectWriter(escapingSlashes: escapingSlashes)
+                w.string(text)
+                let theirs = [UInt8](try foundation.encode(text))
+                #expect(w.bytes == theirs, "\(text.debugDescription): \(String(decoding: w.bytes, as: UTF8.self))")
+            }
+        }
+        // Every byte value in every lane of a word: flagged exactly when it is escaped.
+        for byte in UInt8.min...UInt8.max {
+            for lane in 0..<8 {
+                let word = UInt64(byte) << (8 * UInt64(lane)) | (UInt64(0x6161_6161_6161_6161) & ~(UInt64(0xFF) << (8 * UInt64(lane))))
+                for slash in [UInt8(ascii: "/"), UInt8(ascii: "\"")] {
+                    let escapes = byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == slash
+                    #expect(JSONObjectWriter.mayEscape(word, slash: slash) == escapes, "\(byte) in lane \(lane)")
+                }
+            }
+        }
+    }
+
     @Test("TicketOpened, TicketRouted and TicketLeased are written byte for byte as Foundation's encoder writes them", arguments: [1, 2, 3])
     func agreesWithFoundation(seed: UInt64) throws {
         var rng = SplitMix64(state: seed &* 104_729)

@@ -126,12 +126,21 @@ public struct JSONObjectWriter {
         var value = value
         let slash: UInt8 = escapingSlashes ? UInt8(ascii: "/") : UInt8(ascii: "\"")
         value.withUTF8 { text in
+            guard let base = text.baseAddress else { return }
+            let count = text.count
             var run = 0
-            for i in 0..<text.count {
-                let byte = text[i]
+            var i = 0
+            while i < count {
+                // Eight bytes at a time while none of them is escaped: most text has none.
+                if i + 8 <= count, !Self.mayEscape(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self), slash: slash) {
+                    i += 8
+                    continue
+                }
+                let byte = base[i]
+                i += 1
                 guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == slash else { continue }
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: text[run..<i]))
-                run = i + 1
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: text[run..<i - 1]))
+                run = i
                 bytes.append(UInt8(ascii: "\\"))
                 switch byte {
                 case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): bytes.append(byte)
@@ -146,5 +155,20 @@ public struct JSONObjectWriter {
             bytes.append(contentsOf: UnsafeBufferPointer(rebasing: text[run...]))
         }
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// Whether any of the eight bytes of `word` is below 0x20, or is `"`, `\` or `slash`: the
+    /// bit tricks for "has a byte less than n" and "has a zero byte", exact as to whether any
+    /// byte is (a borrow can mark bytes above one that is, never a word without one).
+    @inline(__always)
+    static func mayEscape(_ word: UInt64, slash: UInt8) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func hasZeroByte(_ v: UInt64) -> UInt64 { (v &- ones) & ~v & highs }
+        let control = (word &- ones &* 0x20) & ~word & highs
+        let quote = hasZeroByte(word ^ (ones &* UInt64(UInt8(ascii: "\""))))
+        let backslash = hasZeroByte(word ^ (ones &* UInt64(UInt8(ascii: "\\"))))
+        let slashes = hasZeroByte(word ^ (ones &* UInt64(slash)))
+        return (control | quote | backslash | slashes) != 0
     }
 }
