@@ -128,6 +128,15 @@ struct RoutingTests {
         try s.run(.route(d, cause: .opened), by: .system, at: tuesdayNight)
         guard case .routed(let e) = s.events.last?.event else { Issue.record("not routed"); return }
         #expect(e.trace == d.traceLines)
+        #expect(e.summary == d.summary && e.summary.hasPrefix("Routed to northwind"))
         #expect(e.assignment.vendorId == "northwind")
+        // A decision with no agreement chosen, and one placed by another system, keep their own sentences.
+        for other in [
+            RoutingDecision(assignment: QueueAssignment(queue: "service-desk"), considerations: d.considerations.filter { $0.outcome != .chosen }),
+            RoutingDecision(assignment: d.assignment, considerations: d.considerations, placementReason: "imported"),
+        ] {
+            let routed = other.routed(cause: .opened)
+            #expect(routed.summary == other.summary && routed.trace == other.traceLines && routed.assignment == other.assignment)
+        }
     }
 }

@@ -20,13 +20,25 @@ public struct RoutingDecision: Sendable, Hashable {
 
     /// One sentence for people: where, and why.
     public var summary: String {
+        summary(chosen: considerations.first { $0.outcome == .chosen }?.explanation)
+    }
+
+    private func summary(chosen explanation: String?) -> String {
         if let placementReason {
             return "Placed in \(assignment.queue): \(placementReason)"
         }
-        if let chosen = considerations.first(where: { $0.outcome == .chosen }) {
-            return "Routed to \(assignment.queue): \(chosen.explanation)"
+        if let explanation {
+            return "Routed to \(assignment.queue): \(explanation)"
         }
         return "Routed to the default in-house queue \(assignment.queue): no agreement in force covers this ticket and can take it now."
+    }
+
+    /// The event that records the decision, with its ``summary`` and ``traceLines``: each
+    /// explanation written once (the summary repeats the chosen agreement's).
+    public func routed(cause: RoutingCause) -> TicketRouted {
+        let trace = traceLines
+        let chosen = zip(considerations, trace).first { $0.0.outcome == .chosen }?.1.explanation
+        return TicketRouted(assignment: assignment, cause: cause, summary: summary(chosen: chosen), trace: trace)
     }
 
     /// The trace as stored in a `TicketRouted` event.

@@ -94,8 +94,7 @@ public struct TicketDecider: Sendable {
             if let current = ticket.assignment?.placement, current == decision.assignment, ticket.status == .queued {
                 return []
             }
-            return stamp(.routed(TicketRouted(
-                assignment: decision.assignment, cause: cause, summary: decision.summary, trace: decision.traceLines)))
+            return stamp(.routed(decision.routed(cause: cause)))
 
         case .reassign(let placement, let reason):
             guard actor.kind != .vendor else { throw fail(.notHolder, "vendors cannot reassign tickets; reject it instead") }
