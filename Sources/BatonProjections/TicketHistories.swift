@@ -135,7 +135,16 @@ public final class TicketHistories: Sendable {
         guard budget > 0 else { return }
         guard entry.bytes <= budget / 16 else { return forget(stream) }
         let dropped = generations.withLock { generations -> [String: Entry] in
-            if let held = generations.newer[stream], held.version >= entry.version { return [:] }
+            if let held = generations.newer.index(forKey: stream) {
+                let heldBytes = generations.newer.values[held].bytes
+                guard generations.newer.values[held].version < entry.version else { return [:] }
+                // The usual case, a ticket stored again as it goes on: replaced where it is.
+                if generations.newerBytes - heldBytes + entry.bytes <= budget / 2 {
+                    generations.newer.values[held] = entry
+                    generations.newerBytes += entry.bytes - heldBytes
+                    return [:]
+                }
+            }
             if let old = generations.older.removeValue(forKey: stream) { generations.olderBytes -= old.bytes }
             return Self.insert(entry, for: stream, into: &generations, budget: budget)
         }

@@ -1,6 +1,7 @@
 import BatonDomain
 import BatonProjections
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("Ticket histories held in memory")
@@ -28,6 +29,31 @@ struct TicketHistoriesTests {
         // The oldest of those never read are gone; the newest are held.
         #expect(histories.entry("ticket-0") == nil)
         #expect(histories.entry("ticket-999") != nil)
+    }
+
+    @Test("tickets stored again as they go on are counted at their new size, and the budget still holds")
+    func storedAgainAsTheyGrow() {
+        let histories = TicketHistories(budget: 2_000)
+        var rng = SplitMix64(state: 11)
+        var versions: [String: Int] = [:]
+        for step in 0..<3_000 {
+            let stream = "ticket-\(Int.random(in: 0..<60, using: &rng))"
+            let version = (versions[stream] ?? 0) + 1
+            versions[stream] = version
+            histories.store(Self.entry(version: version, bytes: 10 + version % 7 * 5 + Int.random(in: 0...20, using: &rng)), for: stream)
+            #expect(histories.bytes <= 2_000, "step \(step)")
+            if step % 100 == 99 {
+                // What is held adds up to the bytes counted, each at the version last stored.
+                var held = 0
+                for (stream, version) in versions {
+                    guard let entry = histories.entry(stream) else { continue }
+                    #expect(entry.version == version)
+                    held += entry.bytes
+                }
+                #expect(held == histories.bytes, "step \(step)")
+                #expect(histories.count > 20)
+            }
+        }
     }
 
     @Test("an entry is replaced only by one further along; forget drops it; one too large, or a budget of 0, holds nothing")
