@@ -45,6 +45,22 @@ struct TicketStoreTests {
         #expect(referenced.uuidString.dropFirst(14).first == "5", "\(referenced)")
     }
 
+    @Test("100 racing allocations get 100 numbers, none twice, from five blocks of the sequence: none read and left unused")
+    func numbersRaced() async throws {
+        try await TestDatabase.withFresh(maximumConnections: 8) { db async throws in
+            let tickets = TicketStore(store: db.eventStore)
+            let numbers = try await withThrowingTaskGroup(of: Int64.self) { group in
+                for _ in 0..<100 {
+                    group.addTask { try #require(TicketStore.parseNumber(try await tickets.allocateNumber())) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(Set(numbers).count == 100)
+            let last = try await db.client.query("SELECT last_value FROM ticket_numbers")[0].decode(Int64.self, at: 0)
+            #expect(last == (numbers.max() ?? 0) && last - (numbers.min() ?? 0) == 99, "numbers \(numbers.sorted()), sequence at \(last)")
+        }
+    }
+
     @Test("eight racing ingests of one external ticket record it once; the others learn its number")
     func deduplicatesExternalReference() async throws {
         try await TestDatabase.withFresh(maximumConnections: 8) { db async throws in

@@ -4,6 +4,7 @@ import Crypto
 import EventStore
 import Foundation
 import Postgres
+import Synchronization
 
 /// Tickets as event streams (`ticket-<uuid>`), with their short numbers.
 ///
@@ -149,16 +150,50 @@ public struct TicketStore: Sendable {
 /// one per ticket. Numbers left in a block when batond stops are skipped, never reused, and
 /// two replicas hand out numbers from different blocks, so numbers grow with time but not
 /// strictly in opening order.
-actor NumberBlock {
+///
+/// One block is read at a time: callers that find the block used up wait for the read under
+/// way instead of each reading a block of their own, which under load skipped blocks by the
+/// dozen. A lock, not an actor: a number is handed out without a hop to another executor.
+final class NumberBlock: Sendable {
     static let size = 20
-    private var pending: [Int64] = []
+
+    private struct State {
+        /// The block, ascending, and how many of it are handed out.
+        var block: [Int64] = []
+        var taken = 0
+        var reading: Task<[Int64], any Error>?
+    }
+
+    private let state = Mutex(State())
 
     func next(from client: PostgresClient) async throws -> Int64 {
-        if pending.isEmpty {
-            let values = try await client.query("SELECT nextval('ticket_numbers') FROM generate_series(1, \(Self.size))")
-                .map { try $0.decode(Int64.self, at: 0) }
-            pending.append(contentsOf: values.sorted())
+        while true {
+            let (number, reading) = state.withLock { state -> (Int64?, Task<[Int64], any Error>?) in
+                if state.taken < state.block.count {
+                    state.taken += 1
+                    return (state.block[state.taken - 1], nil)
+                }
+                if let reading = state.reading { return (nil, reading) }
+                let reading = Task {
+                    try await client.query("SELECT nextval('ticket_numbers') FROM generate_series(1, \(Self.size))")
+                        .map { try $0.decode(Int64.self, at: 0) }.sorted()
+                }
+                state.reading = reading
+                return (nil, reading)
+            }
+            if let number { return number }
+            let result = await reading!.result
+            // The first waiter back puts the block in place (the old one is used up: a read
+            // starts only then); the others find it there.
+            state.withLock { state in
+                guard state.reading == reading else { return }
+                state.reading = nil
+                if case .success(let block) = result {
+                    state.block = block
+                    state.taken = 0
+                }
+            }
+            _ = try result.get()
         }
-        return pending.removeFirst()
     }
 }
