@@ -53,7 +53,7 @@ public func runServer(
         }
         let tickets = TicketStore(store: database.eventStore)
         let watcher = SLAWatcher(
-            commands: TicketCommands(tickets: tickets), agreements: AgreementCache(catalog: AgreementCatalog(store: database.eventStore)),
+            commands: TicketCommands(tickets: tickets, histories: histories), agreements: AgreementCache(catalog: AgreementCatalog(store: database.eventStore)),
             queries: TicketQueries(client: database.client), projectionsChanged: projectionsChanged, logger: logger)
         var services = ([app, watcher, QueueDepthSampler(client: database.client, logger: logger)] + projectors)
             .map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }

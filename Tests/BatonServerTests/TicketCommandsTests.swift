@@ -1,4 +1,5 @@
 import BatonDomain
+import BatonProjections
 import BatonServer
 import EventStore
 import Foundation
@@ -70,6 +71,48 @@ struct TicketCommandsTests {
                 try await group.waitForAll()
             }
             #expect(try await db.eventStore.streamVersion(TicketStore.streamName(id)) == before + 8)
+        }
+    }
+
+    @Test("with the streams held in memory, a command decides on what the log has past them, races as without, and stores what folds as the log does")
+    func heldStreams() async throws {
+        try await TestDatabase.withFresh(maximumConnections: 8) { db async throws in
+            let tickets = TicketStore(store: db.eventStore)
+            let histories = TicketHistories()
+            var held = TicketCommands(tickets: tickets, histories: histories)
+            held.maximumAttempts = 20
+            let cached = held
+            let plain = TicketCommands(tickets: tickets)
+            let id = try await recordTicket(tickets)
+            let stream = TicketStore.streamName(id)
+            func logState() async throws -> Ticket? { TicketDecider.fold(try await tickets.events(of: id)) }
+
+            _ = try await cached.execute(.accept, on: id, by: .agent("ada"), at: later)
+            #expect(histories.entry(stream)?.version == 3)
+            // Another writer moves the log past what is held; the next command sees it.
+            _ = try await plain.execute(.startWork, on: id, by: .agent("ada"), at: later)
+            let commented = try await cached.execute(.comment("checked the toner", visibility: .internal), on: id, by: .agent("ada"), at: later)
+            #expect(commented.ticket.status == .inProgress)
+            #expect(commented.ticket == (try await logState()))
+            #expect(histories.entry(stream)?.version == 5)
+
+            // Eight at once, each against what is held: all get through, none twice.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for agent in 0..<8 {
+                    group.addTask {
+                        _ = try await cached.execute(.comment("note \(agent)", visibility: .internal), on: id, by: .agent("agent\(agent)"), at: later)
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try await db.eventStore.streamVersion(stream) == 13)
+            let entry = try #require(histories.entry(stream))
+            #expect(entry.version == 13)
+            #expect(TicketDecider.fold(entry.history) == (try await logState()))
+
+            _ = try await cached.execute(.resolve(code: "fixed", note: "new drum"), on: id, by: .agent("ada"), at: later)
+            _ = try await cached.execute(.close, on: id, by: .agent("ada"), at: later)
+            #expect(histories.entry(stream) == nil)
         }
     }
 

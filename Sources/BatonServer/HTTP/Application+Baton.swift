@@ -58,7 +58,7 @@ public func buildApplication(
     let tickets = TicketStore(store: eventStore ?? EventStore(client: client, logger: logger))
     let agreements = AgreementCache(catalog: AgreementCatalog(store: tickets.store))
     let queries = TicketQueries(client: client)
-    let commands = TicketCommands(tickets: tickets)
+    let commands = TicketCommands(tickets: tickets, histories: ticketHistories)
     let api = BatonAPIService(
         tickets: tickets, commands: commands,
         opener: TicketOpener(tickets: tickets, agreements: agreements, queries: queries, histories: ticketHistories), queries: queries,

@@ -1,4 +1,5 @@
 import BatonDomain
+import BatonProjections
 import EventStore
 import Foundation
 
@@ -14,10 +15,15 @@ public struct TicketCommands: Sendable {
     public let decider: TicketDecider
     /// How many times a command is decided again after losing a race. Default 5.
     public var maximumAttempts = 5
+    /// The ticket streams held in memory, shared with the projection and the lease path: a
+    /// command reads only the events after those held, and stores what it appended. Nil:
+    /// every command reads its ticket's whole stream.
+    public let histories: TicketHistories?
 
-    public init(tickets: TicketStore, decider: TicketDecider = TicketDecider()) {
+    public init(tickets: TicketStore, decider: TicketDecider = TicketDecider(), histories: TicketHistories? = nil) {
         self.tickets = tickets
         self.decider = decider
+        self.histories = histories
     }
 
     /// What a command did.
@@ -70,12 +76,15 @@ public struct TicketCommands: Sendable {
         var attempt = 0
         while true {
             attempt += 1
-            let recorded = try await tickets.store.readStream(stream)
-            // The state decides; routing traces (most of a routed event's bytes) never enter it.
-            let history = try recorded.map(TicketStore.decodeForFolding)
-            guard let state = TicketDecider.fold(history), let version = recorded.last?.streamVersion else {
+            // The events held, and those after them in the log (events never change: what is
+            // held is the stream as far as it goes). The state decides; routing traces (most of
+            // a routed event's bytes) never enter it.
+            let held = histories?.entry(stream) ?? TicketHistories.Entry()
+            let entry = try held.appending(try await tickets.store.readStream(stream, fromVersion: Int64(held.version) + 1))
+            guard let state = TicketDecider.fold(entry.history), entry.version > 0 else {
                 throw TicketNotFound(ticketId: ticketId)
             }
+            let version = Int64(entry.version)
             try require(state)
             var decided = try decider.decide(command, state: state, by: actor, at: now)
             guard !decided.isEmpty else {
@@ -86,8 +95,8 @@ public struct TicketCommands: Sendable {
                 decided += try decider.decide(next.command, state: after, by: next.actor, at: now)
             }
             do {
-                let result = try await tickets.store.append(
-                    to: stream, expectedVersion: .exact(version), events: try decided.map(TicketStore.newEvent), commandId: commandId)
+                let newEvents = try decided.map(TicketStore.newEvent)
+                let result = try await tickets.store.append(to: stream, expectedVersion: .exact(version), events: newEvents, commandId: commandId)
                 if result.isDuplicate, let commandId {
                     // The same command raced itself and the other attempt won: answer as it did.
                     guard let earlier = try await answerAgain(commandId, ticketId: ticketId) else {
@@ -96,6 +105,14 @@ public struct TicketCommands: Sendable {
                     return earlier
                 }
                 let ticket = decided.reduce(state) { TicketDecider.evolve($0, $1) } ?? state
+                // As the projection would store it, so that the next command, the projection
+                // and the lease path need not read it back. A closed or cancelled ticket takes
+                // no more commands.
+                if ticket.status == .closed || ticket.status == .cancelled {
+                    histories?.forget(stream)
+                } else {
+                    histories?.store(entry.appending(written: decided, at: result.positions, bytes: newEvents.dataBytes), for: stream)
+                }
                 return Outcome(events: decided, ticket: ticket, isDuplicate: false)
             } catch let conflict as WrongExpectedVersion {
                 if attempt >= maximumAttempts { throw conflict }
