@@ -19,7 +19,7 @@ import Synchronization
 /// whole when the newer one fills half the budget; an entry read from the older one moves to
 /// the newer one. Tickets worked recently stay, as with least-recently-used eviction, at the
 /// cost of a dictionary operation per read or write. Closed and cancelled tickets are not
-/// kept (the projection forgets them): they take no more commands.
+/// kept (``keep(_:for:folding:)`` drops them): they take no more commands.
 public final class TicketHistories: Sendable {
     /// A stream's events up to its ``version``, decoded, with their global positions.
     public struct Entry: Sendable {
@@ -135,20 +135,21 @@ public final class TicketHistories: Sendable {
         guard budget > 0 else { return }
         guard entry.bytes <= budget / 16 else { return forget(stream) }
         let dropped = generations.withLock { generations -> [String: Entry] in
-            if let held = generations.newer.index(forKey: stream) {
-                let heldBytes = generations.newer.values[held].bytes
-                guard generations.newer.values[held].version < entry.version else { return [:] }
-                // The usual case, a ticket stored again as it goes on: replaced where it is.
-                if generations.newerBytes - heldBytes + entry.bytes <= budget / 2 {
-                    generations.newer.values[held] = entry
-                    generations.newerBytes += entry.bytes - heldBytes
-                    return [:]
-                }
-            }
+            if let held = generations.newer[stream], held.version >= entry.version { return [:] }
             if let old = generations.older.removeValue(forKey: stream) { generations.olderBytes -= old.bytes }
             return Self.insert(entry, for: stream, into: &generations, budget: budget)
         }
         _ = consume dropped  // freed here, outside the lock
+    }
+
+    /// Holds `entry` for `stream`, whose events fold to `ticket`, while the ticket takes
+    /// commands; once it is closed or cancelled no reader wants it, and it is dropped.
+    public func keep(_ entry: Entry, for stream: String, folding ticket: Ticket?) {
+        if ticket?.status.isFinal == true {
+            forget(stream)
+        } else {
+            store(entry, for: stream)
+        }
     }
 
     /// Drops what is held for `stream`.
@@ -172,17 +173,21 @@ public final class TicketHistories: Sendable {
     /// Returns the generation dropped to make room, if any, for the caller to free outside
     /// the lock.
     private static func insert(_ entry: Entry, for stream: String, into generations: inout Generations, budget: Int) -> [String: Entry] {
-        var dropped: [String: Entry] = [:]
-        if let old = generations.newer.removeValue(forKey: stream) { generations.newerBytes -= old.bytes }
-        if generations.newerBytes + entry.bytes > budget / 2 {
-            dropped = generations.older
-            generations.older = generations.newer
-            generations.olderBytes = generations.newerBytes
-            generations.newer = [:]
-            generations.newerBytes = 0
+        let held = generations.newer.index(forKey: stream)
+        let heldBytes = held.map { generations.newer.values[$0].bytes } ?? 0
+        if generations.newerBytes - heldBytes + entry.bytes <= budget / 2 {
+            // Room in the newer generation. A ticket stored again as it goes on (the usual
+            // case) is replaced where it is: one lookup, no delete that shifts the buckets.
+            if let held { generations.newer.values[held] = entry } else { generations.newer[stream] = entry }
+            generations.newerBytes += entry.bytes - heldBytes
+            return [:]
         }
-        generations.newer[stream] = entry
-        generations.newerBytes += entry.bytes
+        if let held { generations.newer.remove(at: held) }
+        let dropped = generations.older
+        generations.older = generations.newer
+        generations.olderBytes = generations.newerBytes - heldBytes
+        generations.newer = [stream: entry]
+        generations.newerBytes = entry.bytes
         return dropped
     }
 }

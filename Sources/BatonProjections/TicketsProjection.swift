@@ -158,12 +158,7 @@ public final class TicketsProjection: Projection {
                     (part, try slice.compactMap { stream in
                         let entry = try (stream.held ?? TicketHistories.Entry()).appending(stream.events)
                         let folded = FoldedTicket(entry, stream: stream.name, agreements: agreements(entry.lastPosition))
-                        // A closed or cancelled ticket takes no more commands: no reader wants it.
-                        if let status = folded?.ticket.status, status == .closed || status == .cancelled {
-                            histories?.forget(stream.name)
-                        } else {
-                            histories?.store(entry, for: stream.name)
-                        }
+                        histories?.keep(entry, for: stream.name, folding: folded?.ticket)
                         return folded
                     })
                 }

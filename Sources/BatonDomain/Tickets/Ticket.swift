@@ -18,6 +18,9 @@ public enum TicketStatus: String, Codable, Sendable, Hashable, CaseIterable {
     case closed
     /// Cancelled: final.
     case cancelled
+
+    /// Closed or cancelled: no command changes the ticket any more.
+    public var isFinal: Bool { self == .closed || self == .cancelled }
 }
 
 /// An exclusive, time-limited claim on a queued ticket.

@@ -105,14 +105,10 @@ public struct TicketCommands: Sendable {
                     return earlier
                 }
                 let ticket = decided.reduce(state) { TicketDecider.evolve($0, $1) } ?? state
-                // As the projection would store it, so that the next command, the projection
-                // and the lease path need not read it back. A closed or cancelled ticket takes
-                // no more commands.
-                if ticket.status == .closed || ticket.status == .cancelled {
-                    histories?.forget(stream)
-                } else {
-                    histories?.store(entry.appending(written: decided, at: result.positions, bytes: newEvents.dataBytes), for: stream)
-                }
+                // As the projection would keep it, so that the next command, the projection and
+                // the lease path need not read it back.
+                histories?.keep(
+                    entry.appending(written: decided, at: result.positions, bytes: newEvents.dataBytes), for: stream, folding: ticket)
                 return Outcome(events: decided, ticket: ticket, isDuplicate: false)
             } catch let conflict as WrongExpectedVersion {
                 if attempt >= maximumAttempts { throw conflict }
