@@ -201,6 +201,31 @@ struct CPUTime {
     }
 }
 
+/// The whole machine's CPU time, from the first line of /proc/stat: how much of it was idle
+/// (or waiting for the disk) and how much the hypervisor took for other guests (steal), so
+/// that a figure can be read against the machine it was measured on.
+struct MachineCPU {
+    var idle: Double
+    var steal: Double
+    var total: Double
+
+    static func now() -> MachineCPU? {
+        guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+            let line = text.split(separator: "\n").first, line.hasPrefix("cpu ") else { return nil }
+        // user nice system idle iowait irq softirq steal (guest time is counted in user).
+        let ticks = line.split(separator: " ").dropFirst().prefix(8).compactMap { Double($0) }
+        guard ticks.count == 8 else { return nil }
+        return MachineCPU(idle: ticks[3] + ticks[4], steal: ticks[7], total: ticks.reduce(0, +))
+    }
+
+    /// "machine 14% idle, 3% taken by the host": from `start` to now.
+    static func describe(since start: MachineCPU?) -> String? {
+        guard let start, let end = now(), end.total > start.total else { return nil }
+        let share = { (a: Double, b: Double) in String(format: "%.0f%%", 100 * (b - a) / (end.total - start.total)) }
+        return "machine \(share(start.idle, end.idle)) idle, \(share(start.steal, end.steal)) taken by the host"
+    }
+}
+
 /// What `wrk` measured: requests per second, latency percentiles in milliseconds, and how
 /// many requests failed (an answer not 2xx, or none).
 struct WrkResult {
@@ -359,13 +384,16 @@ do {
         try await admin.execute("DROP TABLE raw_inserts")
         let opened: Double
         var cpu: String?
+        var machine: String?
         if wrkPath != nil {
             // As long as the Swift client would take for BENCH_TICKETS at 1,000/s, at least 10 s,
             // and long enough to open the tickets every lease run takes (5 s each, at most
             // about as fast as tickets open).
             let runSeconds = max(10, ticketsToOpen / 1_000, sections.contains("leases") ? 5 * leaseRuns + 3 : 0)
             let cpuBefore = postmaster.flatMap { CPUTime.now(postmaster: $0) }
+            let machineBefore = MachineCPU.now()
             let result = try wrk(base + "/v1/tickets", token: ingest, body: payload, connections: 32, seconds: runSeconds)
+            machine = MachineCPU.describe(since: machineBefore)
             guard result.failed == 0 else { throw BenchError("\(result.failed) of \(result.requests) openings failed") }
             opened = result.perSecond
             // The projections' work on these tickets is part of their cost.
@@ -386,6 +414,7 @@ do {
         print("  raw INSERTs/s      \(String(format: "%8.0f", raw))   (32 tasks, one row each, same cluster)")
         print("  ratio              \(String(format: "%8.2f", opened / raw))×")
         if let cpu { print("  \(cpu)") }
+        if let machine { print("  (while wrk ran: \(machine))") }
     }
 
     // Leases: 20 vendor workers take one ticket each per request from CivicSoft's queue.
@@ -402,10 +431,13 @@ do {
             let leasedBefore = try await admin.query("SELECT count(*) FROM rm_tickets WHERE lease_holder IS NOT NULL")[0].decode(Int64.self, at: 0)
             let p50: Double, p99: Double, leases: Int
             var cpu: String?
+            var machine: String?
             if wrkPath != nil {
                 let cpuBefore = postmaster.flatMap { CPUTime.now(postmaster: $0) }
+                let machineBefore = MachineCPU.now()
                 // Short enough that the queue never runs dry: every request must lease a ticket.
                 let result = try wrk(base + "/v1/leases", token: vendor, body: #"{"max":1}"#, connections: 20, seconds: 5)
+                machine = MachineCPU.describe(since: machineBefore)
                 guard result.failed == 0 else { throw BenchError("\(result.failed) of \(result.requests) lease requests failed") }
                 _ = try await projections.waitUntilApplied(try await EventStore(client: admin).headPosition(), timeout: .seconds(60))
                 cpu = CPUTime.describe(since: cpuBefore, postmaster: postmaster, operations: result.requests, per: "lease")
@@ -430,6 +462,7 @@ do {
             p99s.append(p99)
             print("  run \(run): p50 \(String(format: "%5.1f", p50)) ms   p99 \(String(format: "%5.1f", p99)) ms   (\(leases) leases)")
             if let cpu { print("         \(cpu)") }
+            if let machine { print("         (while wrk ran: \(machine))") }
         }
         let under = p99s.filter { $0 < 20 }.count
         // After the runs, so that its writes do not weigh on them.
