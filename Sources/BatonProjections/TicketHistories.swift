@@ -165,6 +165,12 @@ public final class TicketHistories: Sendable {
         generations.withLock { $0.newer.count + $0.older.count }
     }
 
+    /// Every entry held, by stream, without counting as a read: ``entry(_:)`` moves what it
+    /// reads to the newer generation, and can turn the generations over.
+    public var held: [String: Entry] {
+        generations.withLock { $0.older.merging($0.newer) { _, newer in newer } }
+    }
+
     /// How many bytes are held (as ``budget`` counts them).
     public var bytes: Int {
         generations.withLock { $0.newerBytes + $0.olderBytes }
