@@ -276,19 +276,28 @@ public struct TicketQueries: Sendable {
 
 extension TicketQueries {
     /// The open tickets whose deadline (an SLA alarm not yet recorded, a lease or a hold
-    /// ending) has come by `instant`, at most `limit` of them, earliest first; then the next
-    /// deadline after it. What the SLA watcher acts on, and when it wakes next: it asks after
-    /// every batch the projection applies, so it reads no more than that.
-    public func deadlines(dueBy instant: Date, limit: Int) async throws -> [(ticketId: UUID, deadline: Date)] {
-        try await client.query("""
-            SELECT ticket_id, next_deadline_at FROM (
-                (SELECT ticket_id, next_deadline_at FROM rm_tickets
-                 WHERE next_deadline_at <= \(instant) ORDER BY next_deadline_at LIMIT \(unescaped: String(limit)))
-                UNION ALL
+    /// ending) has come by `instant`, at most `limit` of them, earliest first (by deadline,
+    /// then ticket id), after `cursor` when given (the last deadline and ticket of the page
+    /// before); then the next deadline after `instant`. What the SLA watcher acts on, and when
+    /// it wakes next: it asks after every batch the projection applies, so it reads no more
+    /// than that.
+    public func deadlines(
+        dueBy instant: Date, after cursor: (deadline: Date, ticketId: UUID)? = nil, limit: Int
+    ) async throws -> [(ticketId: UUID, deadline: Date)] {
+        var due: PostgresQuery = "SELECT ticket_id, next_deadline_at FROM rm_tickets WHERE next_deadline_at <= \(instant)"
+        if let cursor {
+            due.append(" AND (next_deadline_at, ticket_id) > (\(cursor.deadline), \(cursor.ticketId))")
+        }
+        due.append(" ORDER BY next_deadline_at, ticket_id LIMIT \(unescaped: String(limit))")
+        var query: PostgresQuery = "SELECT ticket_id, next_deadline_at FROM (("
+        query.append(due)
+        query.append("""
+            ) UNION ALL
                 (SELECT ticket_id, next_deadline_at FROM rm_tickets
                  WHERE next_deadline_at > \(instant) ORDER BY next_deadline_at LIMIT 1)
-            ) AS due ORDER BY next_deadline_at
-            """).map { (try $0.decode(UUID.self, at: 0), try $0.decode(Date.self, at: 1)) }
+            ) AS due ORDER BY next_deadline_at, ticket_id
+            """)
+        return try await client.query(query).map { (try $0.decode(UUID.self, at: 0), try $0.decode(Date.self, at: 1)) }
     }
 }
 

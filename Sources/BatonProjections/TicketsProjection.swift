@@ -360,23 +360,12 @@ private struct TicketRows: Sendable {
         breached.append(clocks.contains { $0.status == .breached } || history.contains {
             if case .slaBreached = $0.event { return true } else { return false }
         })
-        nextDeadlineAt.append(Self.nextDeadline(t, clocks: clocks))
+        nextDeadlineAt.append(t.nextDeadline(clocks: clocks))
         escalationLevel.append(Int32(t.escalationLevel))
         version.append(Int32(t.version))
         updatedAt.append(folded.updatedAt)
         lastPosition.append(folded.position)
         placedPosition.append(folded.placedPosition)
-    }
-
-    /// The earliest instant at which the SLA watcher must act on the ticket: an alarm not
-    /// recorded yet, the end of its lease, the end of its hold.
-    static func nextDeadline(_ t: Ticket, clocks: [SLAClock]) -> Date? {
-        guard t.isActive else { return nil }
-        var instants: [Date] = []
-        if let alarm = SLAClocks.nextAlarm(in: clocks) { instants.append(alarm.alarm.at) }
-        if let lease = t.lease { instants.append(lease.expiresAt) }
-        if t.status == .onHold, let until = t.hold?.until { instants.append(until) }
-        return instants.min()
     }
 
     static func resolvedAt(_ history: [Stamped<TicketEvent>]) -> Date? {

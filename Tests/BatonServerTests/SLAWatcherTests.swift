@@ -184,6 +184,9 @@ struct SLAWatcherTests {
             #expect(due[1].deadline <= now && due[2].deadline > now)
             #expect(try await fixture.queries.deadlines(dueBy: now, limit: 1).map(\.ticketId) == [older, fresh])
             #expect(try await fixture.queries.deadlines(dueBy: .distantPast, limit: 10).map(\.ticketId) == [older])
+            // Page by page: after a cursor, the due ones after it, then the next one.
+            #expect(try await fixture.queries.deadlines(dueBy: now, after: (due[0].deadline, older), limit: 10).map(\.ticketId) == [old, fresh])
+            #expect(try await fixture.queries.deadlines(dueBy: now, after: (due[1].deadline, old), limit: 10).map(\.ticketId) == [fresh])
         }
     }
 
@@ -237,6 +240,43 @@ struct SLAWatcherTests {
             #expect(resumed.actor == "system")
             #expect(resumed.recordedAt >= until)
             #expect(try await Self.onTime(resumed.recordedAt, deadline: until, yardstick: holdYardstick))
+        }
+    }
+
+    @Test("a deadline the read model puts before anything is due is looked at again when something is, and does not hide the tickets after it")
+    func readModelDeadlineTooEarly() async throws {
+        try await withWatcherFixture { fixture in
+            // The read model computes a ticket's next deadline with the agreements as of its
+            // last event; after the customer SLA is lengthened, the watcher (with the agreements
+            // in force) finds nothing due at it. Here the rows are made so directly.
+            let now = Date()
+            var quiet: [UUID] = []
+            for _ in 0..<6 { quiet.append(try await fixture.openP1(at: now)) }
+            let leased = try await fixture.openP1(at: now)
+            // On a whole second, which the log and the read model keep exactly.
+            let expiresAt = Date(timeIntervalSinceReferenceDate: (Date().timeIntervalSinceReferenceDate + 4).rounded(.up))
+            _ = try await fixture.commands.execute(.lease(until: expiresAt), on: leased, by: Actor(rawValue: "vendor:northwind")!, at: Date())
+            #expect(try await waitFor {
+                try await fixture.queries.deadlines(dueBy: .distantFuture, limit: 20).contains { $0.ticketId == leased && $0.deadline == expiresAt }
+            })
+            // Nothing is due on any of them before the lease ends (their first SLA alarms are
+            // minutes away), yet the read model says every deadline has passed, the leased
+            // ticket's last: more quiet tickets before it than the watcher reads at once.
+            try await fixture.db.client.execute("UPDATE rm_tickets SET next_deadline_at = now() - interval '1 hour' WHERE ticket_id = ANY(\(quiet))")
+            try await fixture.db.client.execute("UPDATE rm_tickets SET next_deadline_at = now() - interval '1 minute' WHERE ticket_id = \(leased)")
+
+            var watcher = fixture.watcher()
+            watcher.pageSize = 4
+            let watching = Task { [watcher] in try await watcher.run() }
+            defer { watching.cancel() }
+            let yardstick = fixture.yardstick(at: expiresAt, reading: leased)
+
+            #expect(try await waitFor { try await fixture.events(leased).contains { $0.type == "LeaseExpired" } })
+            let expiry = try #require(try await fixture.events(leased).first { $0.type == "LeaseExpired" })
+            #expect(expiry.recordedAt >= expiresAt)
+            #expect(try await Self.onTime(expiry.recordedAt, deadline: expiresAt, yardstick: yardstick))
+            // The quiet tickets were looked at, and nothing was recorded on them.
+            for id in quiet { #expect(try await fixture.events(id).map(\.type) == ["TicketOpened", "TicketRouted"]) }
         }
     }
 }

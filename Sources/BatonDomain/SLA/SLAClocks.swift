@@ -201,3 +201,17 @@ public enum SLAClocks {
         }
     }
 }
+
+extension Ticket {
+    /// The earliest instant at which the SLA watcher must act on the ticket, given its
+    /// `clocks`: an alarm not recorded yet, the end of its lease, the end of its hold; nil
+    /// for a ticket that is no longer active.
+    public func nextDeadline(clocks: [SLAClock]) -> Date? {
+        guard isActive else { return nil }
+        var instants: [Date] = []
+        if let alarm = SLAClocks.nextAlarm(in: clocks) { instants.append(alarm.alarm.at) }
+        if let lease { instants.append(lease.expiresAt) }
+        if status == .onHold, let until = hold?.until { instants.append(until) }
+        return instants.min()
+    }
+}

@@ -29,6 +29,11 @@ public struct SLAWatcher: Service {
     /// The longest sleep without looking again (a safety net; deadlines wake it on time).
     public var pollInterval: Duration = .seconds(5)
     public var takeoverInterval: Duration = .seconds(2)
+    /// How many due tickets one read of the read model takes; more are read page by page.
+    /// Tickets waiting for their revisit are read again on every pass (they stay due in the
+    /// read model until an event moves them): after a change that lengthens the customer SLA,
+    /// those whose old deadline has passed and whose new one has not.
+    public var pageSize = 200
     private let warnings = Counter(label: "baton_sla_warnings")
     private let breaches = Counter(label: "baton_sla_breaches")
     private let leaseExpiries = Counter(label: "baton_lease_expiries")
@@ -66,31 +71,54 @@ public struct SLAWatcher: Service {
         }
     }
 
+    /// A ticket handled at a deadline the read model has not moved past yet.
+    private struct Handled {
+        /// The read model's deadline it was handled at.
+        var deadline: Date
+        /// When to handle it again although the read model still says `deadline`: the
+        /// ticket's next deadline as the watcher computed it. The read model computes a
+        /// ticket's deadline with the agreements as of its last event; after a change to the
+        /// customer SLA, the watcher (which uses the agreements in force) can find nothing due
+        /// at that deadline. Nothing is then recorded, nothing moves the row, and without this
+        /// the ticket would not be looked at again.
+        var revisit: Date?
+    }
+
     private func watch(session: PostgresConnection) async throws {
-        // Tickets handled at a deadline the read model has not moved past yet.
-        var handled: [UUID: Date] = [:]
+        var handled: [UUID: Handled] = [:]
         var lastSessionCheck = ContinuousClock.now
         while !Task.isCancelled {
             let seen = projectionsChanged.generation
             let instant = now()
-            let due = try await queries.deadlines(dueBy: instant, limit: 200)
             var next: Date?
-            var stillDue: [UUID: Date] = [:]
-            for (ticketId, deadline) in due {
-                if handled[ticketId] == deadline {
-                    stillDue[ticketId] = deadline
-                    continue
+            var stillDue: [UUID: Handled] = [:]
+            // Every due ticket, page by page: tickets handled and waiting for their revisit
+            // stay due in the read model, and must not hide the ones after them.
+            var cursor: (deadline: Date, ticketId: UUID)?
+            pages: while true {
+                let page = try await queries.deadlines(dueBy: instant, after: cursor, limit: pageSize)
+                var dueOnPage = 0
+                for (ticketId, deadline) in page {
+                    guard deadline <= instant else {
+                        next = min(next ?? deadline, deadline)
+                        break
+                    }
+                    dueOnPage += 1
+                    cursor = (deadline, ticketId)
+                    if let earlier = handled[ticketId], earlier.deadline == deadline, earlier.revisit.map({ $0 > instant }) ?? true {
+                        stillDue[ticketId] = earlier
+                        if let revisit = earlier.revisit { next = min(next ?? revisit, revisit) }
+                        continue
+                    }
+                    do {
+                        let revisit = try await handle(ticketId, at: instant)
+                        stillDue[ticketId] = Handled(deadline: deadline, revisit: revisit)
+                        if let revisit { next = min(next ?? revisit, revisit) }
+                    } catch {
+                        logger.error("could not act on a deadline", metadata: ["ticket": "\(ticketId)", "error": "\(error)"])
+                    }
                 }
-                guard deadline <= instant else {
-                    next = deadline
-                    break
-                }
-                do {
-                    try await handle(ticketId, at: instant)
-                    stillDue[ticketId] = deadline
-                } catch {
-                    logger.error("could not act on a deadline", metadata: ["ticket": "\(ticketId)", "error": "\(error)"])
-                }
+                if dueOnPage < pageSize { break pages }
             }
             handled = stillDue
             var timeout = pollInterval
@@ -106,11 +134,13 @@ public struct SLAWatcher: Service {
         }
     }
 
-    /// Everything due on one ticket at `instant`.
-    func handle(_ ticketId: UUID, at instant: Date) async throws {
-        guard let set = try await agreements.current() else { return }
+    /// Everything due on one ticket at `instant`. Returns the ticket's next deadline after
+    /// that, as the watcher computes it (nil when it has none, or is no longer active).
+    @discardableResult
+    func handle(_ ticketId: UUID, at instant: Date) async throws -> Date? {
+        guard let set = try await agreements.current() else { return nil }
         let tickets = commands.tickets
-        guard let ticket = TicketDecider.fold(try await tickets.events(of: ticketId)), ticket.isActive else { return }
+        guard let ticket = TicketDecider.fold(try await tickets.events(of: ticketId)), ticket.isActive else { return nil }
 
         if let lease = ticket.lease, !lease.isActive(at: instant) {
             let expired = try await ignoringRefusal {
@@ -126,8 +156,10 @@ public struct SLAWatcher: Service {
         }
 
         let events = try await tickets.events(of: ticketId)
+        var acted = false
         for clock in SLAClocks.compute(events: events, agreements: set, asOf: instant) where clock.stoppedAt == nil {
             for alarm in clock.alarms where !alarm.recorded && alarm.at <= instant {
+                acted = true
                 if let threshold = alarm.threshold {
                     let outcome = try await ignoringRefusal {
                         try await commands.execute(
@@ -140,6 +172,14 @@ public struct SLAWatcher: Service {
                 }
             }
         }
+        // The ticket as it is now, and its clocks with the agreements in force.
+        let after = acted ? try await tickets.events(of: ticketId) : events
+        guard let now = TicketDecider.fold(after),
+            let next = now.nextDeadline(clocks: SLAClocks.compute(events: after, agreements: set, asOf: instant))
+        else { return nil }
+        // Still due (an action the domain refused, the ticket having moved on meanwhile):
+        // looked at again after the poll interval, not in a loop.
+        return next > instant ? next : instant.addingTimeInterval(Double(pollInterval.components.seconds))
     }
 
     /// Records a breach and applies the breach clause of the clock's agreement: a move to
