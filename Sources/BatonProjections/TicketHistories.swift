@@ -62,24 +62,45 @@ public final class TicketHistories: Sendable {
         }
 
         /// This entry with `events` added as their writer appended them, at `positions`, with
-        /// `bytes` of stored JSON: as they read back from the log (instants to the
-        /// microsecond, routing traces left out), so that folding them gives what folding the
-        /// stored events gives.
+        /// `bytes` of stored JSON: as they read back from the log (occurrence instants to the
+        /// microsecond, instants in payloads to the millisecond as their JSON has them,
+        /// routing traces left out), so that folding them gives what folding the stored events
+        /// gives.
         public func appending(written events: [Stamped<TicketEvent>], at positions: [Int64], bytes: Int) -> Entry {
             precondition(events.count == positions.count, "one position per event")
             var entry = self
             for event in events {
                 var stored = event
                 stored.occurredAt = Date(microsecondsSince1970: event.occurredAt.microsecondsSince1970)
-                if case .routed(var routed) = event.event {
+                switch event.event {
+                case .routed(var routed):
                     routed.trace = []
                     stored.event = .routed(routed)
+                case .leased(var leased):
+                    leased.expiresAt = Self.asInJSON(leased.expiresAt)
+                    stored.event = .leased(leased)
+                case .putOnHold(var hold):
+                    hold.until = hold.until.map(Self.asInJSON)
+                    stored.event = .putOnHold(hold)
+                case .slaWarningReached(var warning):
+                    warning.dueAt = Self.asInJSON(warning.dueAt)
+                    stored.event = .slaWarningReached(warning)
+                case .slaBreached(var breach):
+                    breach.dueAt = Self.asInJSON(breach.dueAt)
+                    stored.event = .slaBreached(breach)
+                default:
+                    break
                 }
                 entry.history.append(stored)
             }
             entry.positions += positions
             entry.bytes += bytes
             return entry
+        }
+
+        /// `instant` as a payload's JSON gives it back (``ISO8601Instant``: to the millisecond).
+        static func asInJSON(_ instant: Date) -> Date {
+            ISO8601Instant.parse(ISO8601Instant.format(instant)) ?? instant
         }
 
         /// The stream's first `version` events (counted at the whole entry's ``bytes``).

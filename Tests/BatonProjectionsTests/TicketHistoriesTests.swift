@@ -107,4 +107,25 @@ struct TicketHistoriesTests {
         #expect(first.placedPosition == nil)
         #expect(entry.prefix(5).version == 3)
     }
+
+    @Test("instants in the payloads of events stored by their writer read as the log gives them back: to the millisecond")
+    func payloadInstantsAsWritten() throws {
+        let at = Date(timeIntervalSince1970: 1_773_000_000.123_456_7)
+        let later = Date(timeIntervalSince1970: 1_773_003_600.987_654_3)
+        let events: [Stamped<TicketEvent>] = [
+            Stamped(.leased(TicketLeased(holder: Actor(rawValue: "vendor:northwind")!, expiresAt: later)), at: at, by: .system),
+            Stamped(.putOnHold(TicketPutOnHold(reason: .awaitingCustomer, until: later, note: nil)), at: at, by: .system),
+            Stamped(.putOnHold(TicketPutOnHold(reason: .awaitingCustomer, until: nil, note: nil)), at: at, by: .system),
+            Stamped(.slaWarningReached(SLAWarningReached(clockId: "customer/resolution", threshold: 0.5, dueAt: later)), at: at, by: .system),
+            Stamped(.slaBreached(SLABreached(clockId: "customer/resolution", dueAt: later)), at: at, by: .system),
+        ]
+        let entry = TicketHistories.Entry().appending(written: events, at: [1, 2, 3, 4, 5], bytes: 500)
+        for (held, written) in zip(entry.history, events) {
+            let logged = try TicketEvent.decodeForFolding(
+                typeName: written.event.typeName, schemaVersion: written.event.schemaVersion, data: Data(written.event.encodedData()))
+            #expect(held.event == logged)
+        }
+        guard case .leased(let leased) = entry.history[0].event else { Issue.record("not leased"); return }
+        #expect(leased.expiresAt == Date(timeIntervalSince1970: 1_773_003_600.987))
+    }
 }
