@@ -20,7 +20,7 @@ public struct IdempotencyKeys: Sendable {
     /// - Throws: ``Mismatch`` when the key came with a different request before.
     public func claim(_ commandId: UUID, request: String) async throws {
         let hash = PostgresBytes(Array(SHA256.hash(data: Array(request.utf8))))
-        let rows = try await client.query("""
+        var rows = try await client.query("""
             WITH inserted AS (
                 INSERT INTO idempotency_keys (command_id, request_hash) VALUES (\(commandId), \(hash))
                 ON CONFLICT (command_id) DO NOTHING RETURNING request_hash
@@ -29,6 +29,12 @@ public struct IdempotencyKeys: Sendable {
             UNION ALL SELECT request_hash FROM idempotency_keys WHERE command_id = \(commandId)
             LIMIT 1
             """)
+        if rows.first == nil {
+            // Another request with this key (a retry racing the first try) inserted it and
+            // committed while this statement waited on it: after this statement's snapshot,
+            // so the SELECT above could not see it. A new statement does.
+            rows = try await client.query("SELECT request_hash FROM idempotency_keys WHERE command_id = \(commandId)")
+        }
         guard let stored = try rows.first?.decode(PostgresBytes.self, at: 0), stored == hash else { throw Mismatch() }
     }
 }
