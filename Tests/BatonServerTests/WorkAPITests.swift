@@ -38,8 +38,10 @@ struct WorkAPITests {
         }
     }
 
+    /// `now`: batond's clock (by default, stopped on a Sunday).
     func withWorkAPI(
-        logger: Logger = Logger(label: "test"), _ body: @escaping @Sendable (any TestClientProtocol, Fixture) async throws -> Void
+        logger: Logger = Logger(label: "test"), now: @escaping @Sendable () -> Date = { WorkAPITests.sunday },
+        _ body: @escaping @Sendable (any TestClientProtocol, Fixture) async throws -> Void
     ) async throws {
         try await TestDatabase.withFresh(maximumConnections: 20) { db async throws in
             let set = try AgreementsFile.load(contentsOf: exampleAgreements)
@@ -68,10 +70,9 @@ struct WorkAPITests {
             let changed = ChangeSignal()
             let listener = await db.eventStore.listen(channels: [ProjectionRunner.notificationChannel], signalling: changed)
             defer { listener.stop() }
-            let now = Self.sunday
             let app = try buildApplication(
                 client: db.client, host: "127.0.0.1", port: 0, logger: logger, projectionsChanged: changed,
-                ticketHistories: histories, now: { now })
+                ticketHistories: histories, now: now)
             try await app.test(.live) { client in try await body(client, fixture) }
             projecting.cancel()
             _ = await projecting.result
@@ -443,6 +444,38 @@ struct WorkAPITests {
             ).filter { $0.type == "CommentAdded" }
             #expect(comments.count == 1)
             #expect(try await fixture.db.eventStore.headPosition() == head + 1)
+        }
+    }
+
+    @Test("a lease renewed with an Idempotency-Key and retried later answers as the first time; the key with another length is a 422")
+    func renewRetriedLater() async throws {
+        let clock = SettableClock(Self.sunday)
+        try await withWorkAPI(now: { clock.now }) { client, fixture async throws in
+            let number = Self.number(try await open(client, fixture))
+            try await fixture.settle()
+            try await client.execute(uri: "/v1/leases", method: .post, headers: headers(fixture.northwind), body: try body(["max": 1])) { response throws in
+                #expect(response.status == .ok)
+            }
+            func renew(_ seconds: Int) async throws -> (HTTPResponse.Status, [String: Any]) {
+                try await client.execute(
+                    uri: "/v1/tickets/\(number)/lease", method: .put, headers: headers(fixture.northwind, key: "renew-1"), body: try body(["leaseSeconds": seconds])
+                ) { response throws in (response.status, try json(response.body)) }
+            }
+            let (status, first) = try await renew(600)
+            #expect(status == .ok)
+            let expiresAt = (first["ticket"] as? [String: Any])?["leaseExpiresAt"] as? String
+            #expect(expiresAt != nil)
+            let head = try await fixture.db.eventStore.headPosition()
+            // The retry comes a minute later: the lease it asks for would end a minute later.
+            clock.advance(by: 60)
+            let (again, second) = try await renew(600)
+            #expect(again == .ok)
+            #expect(second["repeated"] as? Bool == true)
+            #expect((second["ticket"] as? [String: Any])?["leaseExpiresAt"] as? String == expiresAt)
+            let (other, problem) = try await renew(900)
+            #expect(other == .unprocessableContent)
+            #expect(problem["code"] as? String == "idempotency-key-reused")
+            #expect(try await fixture.db.eventStore.headPosition() == head)
         }
     }
 
@@ -894,4 +927,12 @@ struct WorkAPITests {
             #expect(try await fixture.db.eventStore.headPosition() == head)
         }
     }
+}
+
+/// A clock the test moves on.
+final class SettableClock: Sendable {
+    private let instant: Mutex<Date>
+    init(_ instant: Date) { self.instant = Mutex(instant) }
+    var now: Date { instant.withLock { $0 } }
+    func advance(by seconds: TimeInterval) { instant.withLock { $0 = $0.addingTimeInterval(seconds) } }
 }

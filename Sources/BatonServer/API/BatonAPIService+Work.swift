@@ -171,7 +171,9 @@ extension BatonAPIService {
     func renewLease(_ input: Operations.RenewLease.Input) async throws -> Operations.RenewLease.Output {
         var seconds: Int?
         if case .json(let body) = input.body { seconds = body.leaseSeconds }
-        return await act(input.path.number, key: input.headers.idempotencyKey) { [agreements] now, ticket in
+        // The renewed lease ends so many seconds from when it runs: a retry is the same request.
+        let request = "renew lease for \(seconds.map { "\($0) seconds" } ?? "the agreement's lease length")"
+        return await act(input.path.number, key: input.headers.idempotencyKey, request: request) { [agreements] now, ticket in
             if let seconds, !(10...86_400).contains(seconds) { throw APIProblem.invalid("leaseSeconds", "seconds from 10 to 86400") }
             let length: TimeInterval
             if let seconds { length = TimeInterval(seconds) } else { length = try await agreements.leaseLength(queue: ticket.assignment?.placement.queue) }

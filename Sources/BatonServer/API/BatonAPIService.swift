@@ -199,8 +199,13 @@ struct BatonAPIService: APIProtocol {
     }
 
     /// Runs one action for the caller and answers with the ticket after it.
+    ///
+    /// `request` is what an Idempotency-Key is bound to: the request as sent, when the
+    /// command holds something computed from the moment it runs (a lease renewed for so many
+    /// seconds from now), which a retry must not count as a different request. By default,
+    /// the command.
     func act(
-        _ number: String, key: String?, _ makeCommand: (Date, Ticket) async throws -> TicketCommand,
+        _ number: String, key: String?, request: String? = nil, _ makeCommand: (Date, Ticket) async throws -> TicketCommand,
         then followUp: (Ticket) async throws -> (command: TicketCommand, actor: Actor)? = { _ in nil }
     ) async -> ActionAnswer {
         await answering(ActionAnswer.failed) {
@@ -212,7 +217,7 @@ struct BatonAPIService: APIProtocol {
             let instant = now()
             let command = try await makeCommand(instant, ticket)
             let commandId = key.map { Self.commandId(key: $0, principal: principal, ticketId: id, action: command.name) }
-            if let commandId { try await idempotency.claim(commandId, request: "\(command)") }
+            if let commandId { try await idempotency.claim(commandId, request: request ?? "\(command)") }
             let outcome = try await commands.execute(command, on: id, by: actor, at: instant, commandId: commandId, then: followUp)
             return .done(.init(body: .json(.init(
                 ticket: Self.document(outcome.ticket), events: outcome.events.map(\.event.typeName), repeated: outcome.isDuplicate))))
