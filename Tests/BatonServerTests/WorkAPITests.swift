@@ -328,7 +328,7 @@ struct WorkAPITests {
         }
     }
 
-    @Test("a rejected ticket is routed again at once, away from the vendor that rejected it")
+    @Test("a rejected ticket is routed again at once, away from the vendor that rejected it, which is not told where")
     func rejection() async throws {
         try await withWorkAPI { client, fixture async throws in
             let number = Self.number(try await open(client, fixture))
@@ -338,11 +338,14 @@ struct WorkAPITests {
                 #expect(answer["events"] as? [String] == ["TicketRejected", "TicketRouted"])
                 let ticket = answer["ticket"] as? [String: Any]
                 #expect(ticket?["status"] as? String == "queued")
-                #expect(ticket?["vendorId"] == nil)
-                #expect(ticket?["queue"] as? String == "service-desk")
+                for field in ["vendorId", "queue", "agreementId", "agreementVersion", "leaseHolder"] { #expect(ticket?[field] == nil, "\(field)") }
             }
             try await client.execute(uri: "/v1/tickets/\(number)", method: .get, headers: headers(fixture.northwind)) { response throws in
                 #expect(response.status == .notFound)
+            }
+            try await client.execute(uri: "/v1/tickets/\(number)", method: .get, headers: headers(fixture.agent)) { response throws in
+                #expect(response.status == .ok)
+                #expect(try json(response.body)["queue"] as? String == "service-desk")
             }
         }
     }
@@ -476,6 +479,38 @@ struct WorkAPITests {
             #expect(other == .unprocessableContent)
             #expect(problem["code"] as? String == "idempotency-key-reused")
             #expect(try await fixture.db.eventStore.headPosition() == head)
+        }
+    }
+
+    @Test("a vendor's action on a ticket that leaves its queues while the action waits is a 404, as for any ticket not its own")
+    func ticketLeavesWhileActing() async throws {
+        try await withWorkAPI { client, fixture async throws in
+            let number = Self.number(try await open(client, fixture))
+            let id = try #require(try await TicketStore(store: fixture.db.eventStore).ticketId(number: number))
+            // The vendor's comment is held after it has found the ticket its own, at its
+            // Idempotency-Key, until the ticket has moved to the service desk.
+            let commented = try await fixture.db.client.withTransaction { blocking in
+                try await blocking.execute("LOCK TABLE idempotency_keys IN EXCLUSIVE MODE")
+                let commenting = Task {
+                    try await client.execute(
+                        uri: "/v1/tickets/\(number)/comments", method: .post, headers: headers(fixture.northwind, key: "comment-1"),
+                        body: try body(["body": "Looking into it."])
+                    ) { response throws in (response.status, try json(response.body)["code"] as? String) }
+                }
+                #expect(try await waitFor {
+                    try await fixture.db.client.query("""
+                        SELECT 1 FROM pg_stat_activity
+                        WHERE datname = \(fixture.db.name) AND wait_event_type = 'Lock' AND query LIKE '%idempotency_keys%'
+                        """).count == 1
+                })
+                _ = try await TicketCommands(tickets: TicketStore(store: fixture.db.eventStore)).execute(
+                    .reassign(QueueAssignment(queue: "service-desk"), reason: "on-site work"), on: id, by: .agent("ada"), at: Self.sunday)
+                return commenting
+            }
+            let (status, code) = try await commented.value
+            #expect(status == .notFound)
+            #expect(code == "ticket-not-found")
+            #expect(!(try await fixture.db.eventStore.readStream(TicketStore.streamName(id)).map(\.type)).contains("CommentAdded"))
         }
     }
 

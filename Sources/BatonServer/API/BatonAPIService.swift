@@ -218,9 +218,26 @@ struct BatonAPIService: APIProtocol {
             let command = try await makeCommand(instant, ticket)
             let commandId = key.map { Self.commandId(key: $0, principal: principal, ticketId: id, action: command.name) }
             if let commandId { try await idempotency.claim(commandId, request: request ?? "\(command)") }
-            let outcome = try await commands.execute(command, on: id, by: actor, at: instant, commandId: commandId, then: followUp)
+            // Checked again on the state each attempt decides on: a ticket that left the
+            // vendor's queues meanwhile (a write that lost the race and was decided again) is
+            // not found, as for any ticket not its own, not refused with where it went.
+            let stillVisible: (Ticket) throws -> Void = { ticket in
+                guard principal.role == .vendor else { return }
+                guard let vendor = principal.subject, ticket.assignment?.placement.vendorId == vendor else {
+                    throw APIProblem.ticketNotFound(number)
+                }
+            }
+            let outcome = try await commands.execute(
+                command, on: id, by: actor, at: instant, commandId: commandId, require: stillVisible, then: followUp)
+            var shown = outcome.ticket
+            if principal.role == .vendor, shown.assignment?.placement.vendorId != principal.subject {
+                // The action took the ticket out of the vendor's queues (a rejection, routed
+                // again in the same append): where it went is not the vendor's to see.
+                shown.assignment = nil
+                shown.lease = nil
+            }
             return .done(.init(body: .json(.init(
-                ticket: Self.document(outcome.ticket), events: outcome.events.map(\.event.typeName), repeated: outcome.isDuplicate))))
+                ticket: Self.document(shown), events: outcome.events.map(\.event.typeName), repeated: outcome.isDuplicate))))
         }
     }
 
