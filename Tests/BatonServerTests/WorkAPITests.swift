@@ -350,6 +350,50 @@ struct WorkAPITests {
         }
     }
 
+    @Test("a vendor sees the customer's clocks and its own placement's, not the clocks of the queues the ticket was in before")
+    func vendorSeesItsOwnClocks() async throws {
+        try await withWorkAPI { client, fixture async throws in
+            let number = Self.number(try await open(client, fixture, category: "wan-lan"))
+            try await client.execute(
+                uri: "/v1/tickets/\(number)/reassign", method: .post, headers: headers(fixture.agent),
+                body: try body(["queue": "northwind-l1", "reason": "the switch is in the help desk's closet"])
+            ) { response throws in #expect(response.status == .ok, "\(String(buffer: response.body))") }
+            func clocks(_ token: String) async throws -> [String] {
+                try await client.execute(uri: "/v1/tickets/\(number)", method: .get, headers: headers(token)) { response throws in
+                    #expect(response.status == .ok)
+                    return (try json(response.body)["clocks"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }.sorted()
+                }
+            }
+            let all = try await clocks(fixture.agent)
+            #expect(all.contains("assignment-1/resolution") && all.contains("assignment-2/resolution"), "\(all)")
+            let own = try await clocks(fixture.northwind)
+            #expect(own == all.filter { !$0.hasPrefix("assignment-1/") }, "\(own) of \(all)")
+        }
+    }
+
+    @Test("a queue as it stood shows a vendor only the tickets that are still its own")
+    func vendorQueueAsItStood() async throws {
+        let clock = SettableClock(Self.sunday)
+        try await withWorkAPI(now: { clock.now }) { client, fixture async throws in
+            let kept = Self.number(try await open(client, fixture, reference: "Q-1"))
+            let given = Self.number(try await open(client, fixture, reference: "Q-2"))
+            clock.advance(by: 60)
+            try await client.execute(uri: "/v1/tickets/\(given)/reject", method: .post, headers: headers(fixture.northwind), body: try body(["reason": "not ours"])) { response throws in
+                #expect(response.status == .ok)
+            }
+            func listed(_ token: String) async throws -> [String] {
+                let then = ISO8601Instant.format(Self.sunday.addingTimeInterval(30))
+                return try await client.execute(uri: "/v1/queues/northwind-l1?asOf=\(then)", method: .get, headers: headers(token)) { response throws in
+                    #expect(response.status == .ok, "\(String(buffer: response.body))")
+                    return (try json(response.body)["tickets"] as? [[String: Any]] ?? []).compactMap { $0["number"] as? String }.sorted()
+                }
+            }
+            // The service desk sees the queue as it stood, with both; the vendor the one it kept.
+            #expect(try await listed(fixture.agent) == [kept, given].sorted())
+            #expect(try await listed(fixture.northwind) == [kept])
+        }
+    }
+
     @Test("lists come in work order, a page at a time, filtered, and each caller sees only what it may")
     func listing() async throws {
         try await withWorkAPI { client, fixture async throws in

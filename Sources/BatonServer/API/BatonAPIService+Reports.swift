@@ -155,10 +155,17 @@ extension BatonAPIService {
                 """).map { try $0.decode(String.self, at: 0) }
             var open: [Ticket] = []
             for stream in candidates {
-                let history = try await tickets.store.readStream(stream).filter { $0.occurredAt <= asOf }.map(TicketStore.decode)
+                let recorded = try await tickets.store.readStream(stream)
+                let history = try recorded.filter { $0.occurredAt <= asOf }.map(TicketStore.decode)
                 guard let ticket = TicketDecider.fold(history), ticket.isActive, ticket.assignment?.placement.queue == queue else { continue }
-                // A vendor sees its own tickets only, even in a queue name another agreement uses.
-                if principal.role == .vendor, ticket.assignment?.placement.vendorId != principal.subject { continue }
+                if principal.role == .vendor {
+                    // A vendor sees its own tickets only, even in a queue name another agreement
+                    // uses; and, as everywhere, only tickets that are its own now: one it held
+                    // then and has given up is not its to read any more.
+                    guard ticket.assignment?.placement.vendorId == principal.subject,
+                        TicketDecider.fold(try recorded.map(TicketStore.decode))?.assignment?.placement.vendorId == principal.subject
+                    else { continue }
+                }
                 if principal.role == .ingest, ticket.details.source != principal.subject { continue }
                 open.append(ticket)
             }

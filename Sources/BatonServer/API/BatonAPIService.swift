@@ -80,7 +80,20 @@ struct BatonAPIService: APIProtocol {
             func withClocks(_ ticket: Ticket, asOf: Date) throws -> Components.Schemas.Ticket {
                 var document = Self.document(ticket)
                 let history = try recorded.filter { $0.occurredAt <= asOf }.map(TicketStore.decode)
-                document.clocks = set.map { SLAClocks.compute(events: history, agreements: $0, asOf: asOf).map(Self.document) }
+                document.clocks = set.map { set in
+                    var clocks = SLAClocks.compute(events: history, agreements: set, asOf: asOf)
+                    if principal.role == .vendor {
+                        // The customer's clocks and its own placement's (the last), not those of
+                        // the queues the ticket was in before: another vendor's agreement, and
+                        // how that vendor did.
+                        let sequence = { (clock: SLAClock) -> Int? in
+                            if case .assignment(let sequence, _) = clock.level { sequence } else { nil }
+                        }
+                        let current = clocks.compactMap(sequence).max()
+                        clocks.removeAll { clock in sequence(clock).map { $0 != current } ?? false }
+                    }
+                    return clocks.map(Self.document)
+                }
                 return document
             }
             guard let asOf = input.query.asOf else { return .ok(.init(body: .json(try withClocks(current, asOf: now())))) }
