@@ -155,18 +155,15 @@ extension BatonAPIService {
                 """).map { try $0.decode(String.self, at: 0) }
             var open: [Ticket] = []
             for stream in candidates {
-                let recorded = try await tickets.store.readStream(stream)
-                let history = try recorded.filter { $0.occurredAt <= asOf }.map(TicketStore.decode)
-                guard let ticket = TicketDecider.fold(history), ticket.isActive, ticket.assignment?.placement.queue == queue else { continue }
-                if principal.role == .vendor {
-                    // A vendor sees its own tickets only, even in a queue name another agreement
-                    // uses; and, as everywhere, only tickets that are its own now: one it held
-                    // then and has given up is not its to read any more.
-                    guard ticket.assignment?.placement.vendorId == principal.subject,
-                        TicketDecider.fold(try recorded.map(TicketStore.decode))?.assignment?.placement.vendorId == principal.subject
-                    else { continue }
-                }
-                if principal.role == .ingest, ticket.details.source != principal.subject { continue }
+                let all = try await tickets.store.readStream(stream).map(TicketStore.decode)
+                guard let ticket = TicketDecider.fold(all.filter { $0.occurredAt <= asOf }), ticket.isActive,
+                    ticket.assignment?.placement.queue == queue,
+                    // Its own then (a vendor's, even in a queue name another agreement uses), and,
+                    // as everywhere, now: a ticket a vendor held then and has given up is not its
+                    // to read any more.
+                    Self.isVisible(ticket, to: principal),
+                    principal.role != .vendor || TicketDecider.fold(all).map({ Self.isVisible($0, to: principal) }) == true
+                else { continue }
                 open.append(ticket)
             }
             open.sort { ($0.priority, $0.openedAt, $0.number) < ($1.priority, $1.openedAt, $1.number) }

@@ -234,16 +234,12 @@ struct BatonAPIService: APIProtocol {
             // Checked again on the state each attempt decides on: a ticket that left the
             // vendor's queues meanwhile (a write that lost the race and was decided again) is
             // not found, as for any ticket not its own, not refused with where it went.
-            let stillVisible: (Ticket) throws -> Void = { ticket in
-                guard principal.role == .vendor else { return }
-                guard let vendor = principal.subject, ticket.assignment?.placement.vendorId == vendor else {
-                    throw APIProblem.ticketNotFound(number)
-                }
-            }
             let outcome = try await commands.execute(
-                command, on: id, by: actor, at: instant, commandId: commandId, require: stillVisible, then: followUp)
+                command, on: id, by: actor, at: instant, commandId: commandId,
+                require: { guard Self.isVisible($0, to: principal) else { throw APIProblem.ticketNotFound(number) } },
+                then: followUp)
             var shown = outcome.ticket
-            if principal.role == .vendor, shown.assignment?.placement.vendorId != principal.subject {
+            if !Self.isVisible(shown, to: principal) {
                 // The action took the ticket out of the vendor's queues (a rejection, routed
                 // again in the same append): where it went is not the vendor's to see.
                 shown.assignment = nil
@@ -281,16 +277,20 @@ struct BatonAPIService: APIProtocol {
     private func visibleTicket(_ number: String, for principal: Principal) async throws -> (id: UUID, ticket: Ticket, events: [RecordedEvent]) {
         guard let id = try await tickets.ticketId(number: number) else { throw APIProblem.ticketNotFound(number) }
         let recorded = try await tickets.store.readStream(TicketStore.streamName(id))
-        guard let ticket = TicketDecider.fold(try recorded.map(TicketStore.decode)) else { throw APIProblem.ticketNotFound(number) }
-        switch principal.role {
-        case .admin, .agent, .auditor:
-            break
-        case .vendor:
-            guard let vendor = principal.subject, ticket.assignment?.placement.vendorId == vendor else { throw APIProblem.ticketNotFound(number) }
-        case .ingest:
-            guard ticket.details.source == principal.subject else { throw APIProblem.ticketNotFound(number) }
+        guard let ticket = TicketDecider.fold(try recorded.map(TicketStore.decode)), Self.isVisible(ticket, to: principal) else {
+            throw APIProblem.ticketNotFound(number)
         }
         return (id, ticket, recorded)
+    }
+
+    /// Whether `principal` may see `ticket` in this state: a vendor only while the ticket is
+    /// in its queues, an ingest source only its own tickets, everyone else every ticket.
+    static func isVisible(_ ticket: Ticket, to principal: Principal) -> Bool {
+        switch principal.role {
+        case .admin, .agent, .auditor: true
+        case .vendor: principal.subject != nil && ticket.assignment?.placement.vendorId == principal.subject
+        case .ingest: ticket.details.source == principal.subject
+        }
     }
 
     /// Runs a handler's work; any failure becomes the operation's problem response.

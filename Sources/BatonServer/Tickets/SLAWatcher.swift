@@ -172,10 +172,11 @@ public struct SLAWatcher: Service {
                 }
             }
         }
-        // The ticket as it is now, and its clocks with the agreements in force.
-        let after = acted ? try await tickets.events(of: ticketId) : events
-        guard let now = TicketDecider.fold(after),
-            let next = now.nextDeadline(clocks: SLAClocks.compute(events: after, agreements: set, asOf: instant))
+        // What was recorded moves the ticket's row in the read model, and the watcher looks
+        // again at its new deadline. Otherwise, the ticket's next deadline with the agreements
+        // in force.
+        guard !acted, let now = TicketDecider.fold(events),
+            let next = now.nextDeadline(clocks: SLAClocks.compute(events: events, agreements: set, asOf: instant))
         else { return nil }
         // Still due (an action the domain refused, the ticket having moved on meanwhile):
         // looked at again after the poll interval, not in a loop.
