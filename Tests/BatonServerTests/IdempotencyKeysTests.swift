@@ -1,4 +1,5 @@
 import BatonServer
+import EventStore
 import Foundation
 import Postgres
 import TestSupport
@@ -43,6 +44,67 @@ struct IdempotencyKeysTests {
             // Same request: the first try's claim stands. Another request: refused.
             try await first.value
             await #expect(throws: IdempotencyKeys.Mismatch.self) { try await other.value }
+        }
+    }
+
+    static func event() -> NewEvent {
+        NewEvent(type: "TicketCommented", data: Array(#"{"body":"hello"}"#.utf8), occurredAt: Date(), actor: "agent:ada")
+    }
+
+    @Test("a key is freed only for the request it is bound to, and only while its command has recorded nothing")
+    func releaseWhatRecordedNothing() async throws {
+        try await TestDatabase.withFresh { db async throws in
+            let keys = IdempotencyKeys(client: db.client)
+            let key = UUID()
+            try await keys.claim(key, request: "hold until 10:00")
+            #expect(try await keys.release(key, request: "hold until 11:00") == false)
+            await #expect(throws: IdempotencyKeys.Mismatch.self) { try await keys.claim(key, request: "hold until 11:00") }
+            #expect(try await keys.release(key, request: "hold until 10:00"))
+            try await keys.claim(key, request: "hold until 11:00")
+            await #expect(throws: IdempotencyKeys.Mismatch.self) { try await keys.claim(key, request: "hold until 10:00") }
+
+            // A command that recorded its events keeps its key.
+            let recorded = UUID()
+            try await keys.claim(recorded, request: "comment: hello")
+            _ = try await db.eventStore.append(to: "ticket-\(UUID())", expectedVersion: .any, events: [Self.event()], commandId: recorded)
+            #expect(try await keys.release(recorded, request: "comment: hello") == false)
+            await #expect(throws: IdempotencyKeys.Mismatch.self) { try await keys.claim(recorded, request: "comment: goodbye") }
+            #expect(try await db.client.query("SELECT count(*) FROM event_commands WHERE stream = ''")[0].decode(Int64.self, at: 0) == 0)
+        }
+    }
+
+    @Test("a release waits for an append of the same command still in flight: committed, the key stays bound; rolled back, it is freed")
+    func releaseWaitsForAppend() async throws {
+        try await TestDatabase.withFresh { db async throws in
+            let keys = IdempotencyKeys(client: db.client)
+            for commits in [true, false] {
+                let key = UUID()
+                try await keys.claim(key, request: "comment: hello")
+                struct RolledBack: Error {}
+                // The command's append, held uncommitted while the release waits on it.
+                var release: Task<Bool, any Error>?
+                do {
+                    try await db.client.withTransaction { connection in
+                        _ = try await db.eventStore.append(
+                            to: "ticket-\(UUID())", expectedVersion: .any, events: [Self.event()], commandId: key, on: connection)
+                        release = Task { try await keys.release(key, request: "comment: hello") }
+                        #expect(try await waitFor {
+                            try await db.client.query("""
+                                SELECT 1 FROM pg_stat_activity
+                                WHERE datname = \(db.name) AND wait_event_type = 'Lock' AND query LIKE '%idempotency_key_release%'
+                                """).count == 1
+                        })
+                        if !commits { throw RolledBack() }
+                    }
+                } catch is RolledBack {}
+                let released = try await #require(release).value
+                #expect(released == !commits, "appended and committed: \(commits)")
+                if commits {
+                    await #expect(throws: IdempotencyKeys.Mismatch.self) { try await keys.claim(key, request: "comment: goodbye") }
+                } else {
+                    try await keys.claim(key, request: "comment: goodbye")
+                }
+            }
         }
     }
 }

@@ -526,6 +526,81 @@ struct WorkAPITests {
         }
     }
 
+    @Test("a hold retried after its until-time has passed is answered as the first time, not refused for the past until-time")
+    func holdRetriedAfterItsEnd() async throws {
+        let clock = SettableClock(Self.sunday)
+        try await withWorkAPI(now: { clock.now }) { client, fixture async throws in
+            let number = Self.number(try await open(client, fixture))
+            let until = ISO8601DateFormatter().string(from: Self.sunday.addingTimeInterval(3_600))
+            func hold() async throws -> (HTTPResponse.Status, [String: Any]) {
+                try await client.execute(
+                    uri: "/v1/tickets/\(number)/hold", method: .post, headers: headers(fixture.agent, key: "hold-1"),
+                    body: try body(["reason": "awaiting-customer", "until": until])
+                ) { response throws in (response.status, try json(response.body)) }
+            }
+            let (status, first) = try await hold()
+            #expect(status == .ok)
+            #expect(first["events"] as? [String] == ["TicketPutOnHold"])
+            let head = try await fixture.db.eventStore.headPosition()
+            // The retry comes after the hold's until-time: as a new request, it would be refused.
+            clock.advance(by: 7_200)
+            let (again, second) = try await hold()
+            #expect(again == .ok, "\(second)")
+            #expect(second["repeated"] as? Bool == true)
+            #expect(second["events"] as? [String] == ["TicketPutOnHold"])
+            #expect(try await fixture.db.eventStore.headPosition() == head)
+            // A new hold with the same until-time, under another key, is refused naming the field.
+            try await client.execute(
+                uri: "/v1/tickets/\(number)/hold", method: .post, headers: headers(fixture.agent, key: "hold-2"),
+                body: try body(["reason": "awaiting-customer", "until": until])
+            ) { response throws in
+                #expect(response.status == .badRequest)
+                #expect(try json(response.body)["detail"] as? String == "until: an instant in the future")
+            }
+        }
+    }
+
+    @Test("a key whose request was refused and recorded nothing may be sent again with a corrected request, after a 400 or a 409; then it is bound")
+    func keyFreedAfterRefusal() async throws {
+        try await withWorkAPI { client, fixture async throws in
+            let number = Self.number(try await open(client, fixture))
+            func hold(key: String, until: TimeInterval) async throws -> (HTTPResponse.Status, [String: Any]) {
+                try await client.execute(
+                    uri: "/v1/tickets/\(number)/hold", method: .post, headers: headers(fixture.agent, key: key),
+                    body: try body(["reason": "awaiting-customer", "until": ISO8601DateFormatter().string(from: Self.sunday.addingTimeInterval(until))])
+                ) { response throws in (response.status, try json(response.body)) }
+            }
+            let head = try await fixture.db.eventStore.headPosition()
+            let (refused, problem) = try await hold(key: "hold-1", until: -60)
+            #expect(refused == .badRequest)
+            #expect(problem["detail"] as? String == "until: an instant in the future")
+            #expect(try await fixture.db.eventStore.headPosition() == head)
+            // Corrected, under the same key: done, not refused as a reused key.
+            let (done, answer) = try await hold(key: "hold-1", until: 3_600)
+            #expect(done == .ok, "\(answer)")
+            #expect(answer["repeated"] as? Bool == false)
+            #expect(answer["events"] as? [String] == ["TicketPutOnHold"])
+            // Now the key is bound to the request that was done.
+            let (repeated, again) = try await hold(key: "hold-1", until: 3_600)
+            #expect(repeated == .ok)
+            #expect(again["repeated"] as? Bool == true)
+            let (other, reused) = try await hold(key: "hold-1", until: 7_200)
+            #expect(other == .unprocessableContent)
+            #expect(reused["code"] as? String == "idempotency-key-reused")
+            // Refused by the ticket's state (it is on hold already), then sent again corrected
+            // for a later end, once the ticket has resumed: done.
+            let (onHold, refusal) = try await hold(key: "hold-2", until: 3_600)
+            #expect(onHold == .conflict)
+            #expect(refusal["code"] as? String == "invalid-transition")
+            try await client.execute(uri: "/v1/tickets/\(number)/resume", method: .post, headers: headers(fixture.agent)) { response throws in
+                #expect(response.status == .ok)
+            }
+            let (later, held) = try await hold(key: "hold-2", until: 7_200)
+            #expect(later == .ok, "\(held)")
+            #expect(held["repeated"] as? Bool == false)
+        }
+    }
+
     @Test("a vendor's action on a ticket that leaves its queues while the action waits is a 404, as for any ticket not its own")
     func ticketLeavesWhileActing() async throws {
         try await withWorkAPI { client, fixture async throws in

@@ -20,9 +20,15 @@ extension BatonAPIService {
             let details = try Self.details(body, for: principal)
             let commandId = input.headers.idempotencyKey.map { Self.commandId(key: $0, principal: principal, scope: "open") }
             let priority = body.priority.flatMap { Priority(rawValue: $0.rawValue) }
-            if let commandId { try await idempotency.claim(commandId, request: "\(details)|\(String(describing: priority))") }
-            let opened = try await opener.open(
-                details, priority: priority, by: actor, at: now(), commandId: commandId)
+            let request = "\(details)|\(String(describing: priority))"
+            if let commandId { try await idempotency.claim(commandId, request: request) }
+            let opened: TicketOpener.Opened
+            do {
+                opened = try await opener.open(details, priority: priority, by: actor, at: now(), commandId: commandId)
+            } catch {
+                if let commandId { await releaseKey(commandId, request: request, after: error) }
+                throw error
+            }
             let document = Components.Schemas.OpenedTicket(
                 ticket: Self.document(opened.ticket),
                 routing: Components.Schemas.Routing(

@@ -148,9 +148,10 @@ struct BatonAPIService: APIProtocol {
 
     func holdTicket(_ input: Operations.HoldTicket.Input) async throws -> Operations.HoldTicket.Output {
         guard case .json(let body) = input.body else { preconditionFailure("the API document allows only JSON") }
-        return await act(input.path.number, key: input.headers.idempotencyKey) { now, _ in
-            guard let reason = HoldReason(rawValue: body.reason.rawValue) else { throw APIProblem.invalid("reason", "a hold reason") }
+        return await act(input.path.number, key: input.headers.idempotencyKey, check: { now in
             if let until = body.until, until <= now { throw APIProblem.invalid("until", "an instant in the future") }
+        }) { _, _ in
+            guard let reason = HoldReason(rawValue: body.reason.rawValue) else { throw APIProblem.invalid("reason", "a hold reason") }
             return .hold(reason, until: body.until, note: body.note)
         }
         .map(Operations.HoldTicket.Output.ok, Operations.HoldTicket.Output.default)
@@ -217,8 +218,14 @@ struct BatonAPIService: APIProtocol {
     /// command holds something computed from the moment it runs (a lease renewed for so many
     /// seconds from now), which a retry must not count as a different request. By default,
     /// the command.
+    ///
+    /// `check` is what the request must meet at the moment it runs (a hold must end in the
+    /// future). It runs after a retry's first answer is looked up: a retry is answered as the
+    /// first try was, though the moment has passed since. A request that recorded nothing
+    /// (refused, or failed before its append) frees its key for a corrected request.
     func act(
-        _ number: String, key: String?, request: String? = nil, _ makeCommand: (Date, Ticket) async throws -> TicketCommand,
+        _ number: String, key: String?, request: String? = nil, check: (Date) throws -> Void = { _ in },
+        _ makeCommand: (Date, Ticket) async throws -> TicketCommand,
         then followUp: (Ticket) async throws -> (command: TicketCommand, actor: Actor)? = { _ in nil }
     ) async -> ActionAnswer {
         await answering(ActionAnswer.failed) {
@@ -230,14 +237,24 @@ struct BatonAPIService: APIProtocol {
             let instant = now()
             let command = try await makeCommand(instant, ticket)
             let commandId = key.map { Self.commandId(key: $0, principal: principal, ticketId: id, action: command.name) }
-            if let commandId { try await idempotency.claim(commandId, request: request ?? "\(command)") }
-            // Checked again on the state each attempt decides on: a ticket that left the
-            // vendor's queues meanwhile (a write that lost the race and was decided again) is
-            // not found, as for any ticket not its own, not refused with where it went.
-            let outcome = try await commands.execute(
-                command, on: id, by: actor, at: instant, commandId: commandId,
-                require: { guard Self.isVisible($0, to: principal) else { throw APIProblem.ticketNotFound(number) } },
-                then: followUp)
+            let boundTo = request ?? "\(command)"
+            if let commandId { try await idempotency.claim(commandId, request: boundTo) }
+            let outcome: TicketCommands.Outcome
+            do {
+                // Checked again on the state each attempt decides on: a ticket that left the
+                // vendor's queues meanwhile (a write that lost the race and was decided again) is
+                // not found, as for any ticket not its own, not refused with where it went.
+                outcome = try await commands.execute(
+                    command, on: id, by: actor, at: instant, commandId: commandId,
+                    require: {
+                        try check(instant)
+                        guard Self.isVisible($0, to: principal) else { throw APIProblem.ticketNotFound(number) }
+                    },
+                    then: followUp)
+            } catch {
+                if let commandId { await releaseKey(commandId, request: boundTo, after: error) }
+                throw error
+            }
             var shown = outcome.ticket
             if !Self.isVisible(shown, to: principal) {
                 // The action took the ticket out of the vendor's queues (a rejection, routed
@@ -247,6 +264,19 @@ struct BatonAPIService: APIProtocol {
             }
             return .done(.init(body: .json(.init(
                 ticket: Self.document(shown), events: outcome.events.map(\.event.typeName), repeated: outcome.isDuplicate))))
+        }
+    }
+
+    /// Frees an Idempotency-Key whose request failed with `error` (see
+    /// ``IdempotencyKeys/release(_:request:)``). Not after a cancellation: an append already
+    /// handed on may still be made. The request's own failure is what the client is answered:
+    /// a key that could not be freed is logged, and stays bound as before.
+    func releaseKey(_ commandId: UUID, request: String, after error: any Error) async {
+        guard !(error is CancellationError) else { return }
+        do {
+            try await idempotency.release(commandId, request: request)
+        } catch {
+            logger.warning("could not free the Idempotency-Key of a failed request", metadata: ["error": "\(error)"])
         }
     }
 

@@ -19,7 +19,7 @@ public struct IdempotencyKeys: Sendable {
     ///
     /// - Throws: ``Mismatch`` when the key came with a different request before.
     public func claim(_ commandId: UUID, request: String) async throws {
-        let hash = PostgresBytes(Array(SHA256.hash(data: Array(request.utf8))))
+        let hash = Self.hash(request)
         var rows = try await client.query("""
             WITH inserted AS (
                 INSERT INTO idempotency_keys (command_id, request_hash) VALUES (\(commandId), \(hash))
@@ -36,5 +36,20 @@ public struct IdempotencyKeys: Sendable {
             rows = try await client.query("SELECT request_hash FROM idempotency_keys WHERE command_id = \(commandId)")
         }
         guard let stored = try rows.first?.decode(PostgresBytes.self, at: 0), stored == hash else { throw Mismatch() }
+    }
+
+    /// Frees the key of a request that recorded nothing (refused, or failed before its
+    /// append), so that a corrected request may be sent with it; returns whether it was freed.
+    /// A key stays bound to `request` when its command recorded anything, an append of it still
+    /// in flight included (the release waits for that append to end), and when it is bound to
+    /// another request.
+    @discardableResult
+    public func release(_ commandId: UUID, request: String) async throws -> Bool {
+        try await client.query("SELECT idempotency_key_release(\(commandId), \(Self.hash(request)))")
+            .first?.decode(Bool.self, at: 0) ?? false
+    }
+
+    private static func hash(_ request: String) -> PostgresBytes {
+        PostgresBytes(Array(SHA256.hash(data: Array(request.utf8))))
     }
 }
