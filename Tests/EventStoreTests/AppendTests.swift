@@ -143,6 +143,25 @@ struct AppendTests {
         }
     }
 
+    @Test("data long enough to be compressed is compressed with lz4 where PostgreSQL has it, and read back byte for byte")
+    func compressedData() async throws {
+        try await TestDatabase.withFresh { db async throws in
+            // A routing trace's worth of JSON: past the size at which a row's values are compressed.
+            let body = (0..<40).map { #"{"agreement":"northwind-desktop","outcome":"skipped","reason":"outside hours \#($0)"}"# }
+            let data = Array(#"{"trace":[\#(body.joined(separator: ","))]}"#.utf8)
+            #expect(data.count > 2_500)
+            _ = try await db.eventStore.append(
+                to: "ticket-13", expectedVersion: .noStream,
+                events: [NewEvent(type: "TicketRouted", data: data, occurredAt: Date(), actor: "system")])
+            #expect(try await db.eventStore.readStream("ticket-13").first?.data == data)
+            // Where the server was built without lz4, the migration left the column on pglz.
+            let supported = try await db.client.query(
+                "SELECT count(*) FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals)")[0].decode(Int64.self, at: 0) == 1
+            let method = try await db.client.query("SELECT pg_column_compression(data) FROM events WHERE stream = 'ticket-13'")[0].decode(String?.self, at: 0)
+            #expect(method == (supported ? "lz4" : "pglz"))
+        }
+    }
+
     @Test("UPDATE, DELETE and TRUNCATE on events are refused, even for the owner")
     func immutability() async throws {
         try await TestDatabase.withFresh { db async throws in
