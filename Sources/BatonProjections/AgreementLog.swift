@@ -23,6 +23,13 @@ public enum AgreementLog {
         return policy.map { AgreementSet(policy: $0, agreements: agreements) }
     }
 
+    /// The position of the last policy or agreement event; 0 when there is none. An index
+    /// lookup (`events_agreement_log`).
+    public static func lastPosition(on connection: PostgresConnection) async throws -> Int64 {
+        try await connection.query("SELECT max(position) FROM events WHERE \(unescaped: indexedStreams)")
+            .first?.decode(Int64?.self, at: 0) ?? 0
+    }
+
     /// Every recorded agreement version up to `position`, ordered by id then version.
     public static func agreements(upTo position: Int64 = .max, on connection: PostgresConnection) async throws -> [Agreement] {
         try await read(upTo: position, on: connection).agreements

@@ -342,6 +342,25 @@ extension TicketQueries {
 }
 
 extension TicketQueries {
+    /// Active tickets (neither resolved, closed nor cancelled) whose last event came before
+    /// log position `position`, after `ticketId` by id, at most `limit` of them, with the next
+    /// deadline the read model has for each: what the SLA watcher checks again after a
+    /// change of the agreements or the policy, since the read model computed those deadlines
+    /// with the agreements of before.
+    public func activeTickets(
+        lastEventBefore position: Int64, after ticketId: UUID?, limit: Int
+    ) async throws -> [(ticketId: UUID, deadline: Date?)] {
+        var query: PostgresQuery = """
+            SELECT ticket_id, next_deadline_at FROM rm_tickets
+            WHERE last_position < \(position) AND status NOT IN ('resolved', 'closed', 'cancelled')
+            """
+        if let ticketId { query.append(" AND ticket_id > \(ticketId)") }
+        query.append(" ORDER BY ticket_id LIMIT \(unescaped: String(limit))")
+        return try await client.query(query).map { (try $0.decode(UUID.self, at: 0), try $0.decode(Date?.self, at: 1)) }
+    }
+}
+
+extension TicketQueries {
     /// A ticket's lease columns in `rm_tickets`, its next deadline, and the version of the
     /// stream the row was written from.
     public struct LeaseMark: Sendable, Hashable {

@@ -190,6 +190,28 @@ struct SLAWatcherTests {
         }
     }
 
+    @Test("the tickets to check after a change of the agreements: active ones whose last event came before it, by id, page by page")
+    func activeTicketsBefore() async throws {
+        try await withWatcherFixture { fixture in
+            let now = Date()
+            var before: [UUID] = []
+            for _ in 0..<3 { before.append(try await fixture.openP1(at: now)) }
+            let resolved = try await fixture.openP1(at: now)
+            _ = try await fixture.commands.execute(.resolve(code: "fixed", note: "Restarted."), on: resolved, by: .agent("ada"), at: now)
+            let head = try await fixture.db.eventStore.headPosition()
+            let after = try await fixture.openP1(at: now)
+            #expect(try await waitFor { try await fixture.queries.deadlines(dueBy: .distantFuture, limit: 10).contains { $0.ticketId == after } })
+
+            let all = try await fixture.queries.activeTickets(lastEventBefore: head + 1, after: nil, limit: 10)
+            #expect(all.map(\.ticketId) == before.sorted { $0.uuidString.lowercased() < $1.uuidString.lowercased() })
+            #expect(all.allSatisfy { $0.deadline != nil })
+            let first = try await fixture.queries.activeTickets(lastEventBefore: head + 1, after: nil, limit: 2)
+            let rest = try await fixture.queries.activeTickets(lastEventBefore: head + 1, after: first.last?.ticketId, limit: 2)
+            #expect((first + rest).map(\.ticketId) == all.map(\.ticketId))
+            #expect(rest.count == 1)
+        }
+    }
+
     @Test("a deadline that passed while no watcher ran is handled once at start")
     func passedWhileDown() async throws {
         try await withWatcherFixture { fixture in
@@ -240,6 +262,42 @@ struct SLAWatcherTests {
             #expect(resumed.actor == "system")
             #expect(resumed.recordedAt >= until)
             #expect(try await Self.onTime(resumed.recordedAt, deadline: until, yardstick: holdYardstick))
+        }
+    }
+
+    @Test("a customer SLA shortened while a ticket waits brings its breach forward: recorded at the new due instant, though the ticket had no event since")
+    func shortenedCustomerSLA() async throws {
+        try await withWatcherFixture { fixture in
+            // P1: first response 15 minutes for the customer and for Northwind. Opened so that
+            // a first response of 1 minute falls due 8 s from now.
+            let due = Date(timeIntervalSinceReferenceDate: (Date().timeIntervalSinceReferenceDate + 8).rounded(.up))
+            let id = try await fixture.openP1(at: due.addingTimeInterval(-60))
+            let watching = Task { [w = fixture.watcher()] in try await w.run() }
+            defer { watching.cancel() }
+            // The read model's deadline: the first warning of the 15 minutes, minutes away.
+            #expect(try await waitFor {
+                try await fixture.queries.deadlines(dueBy: .distantFuture, limit: 5).contains { $0.ticketId == id && $0.deadline > due.addingTimeInterval(60) }
+            })
+
+            // The policy now: a P1 first response within 1 minute, no warnings.
+            var set = try AgreementsFile.load(contentsOf: exampleAgreements)
+            set.agreements.removeAll { $0.id == "service-desk-ola" }
+            set.customerSLA.targets[.p1] = ServiceTargets(firstResponse: .calendar(minutes: 1), resolution: .calendar(hours: 4))
+            set.customerSLA.warningThresholds = []
+            _ = try await AgreementCatalog(store: fixture.db.eventStore).apply(set, actor: "admin:root", at: Date())
+            let yardstick = fixture.yardstick(at: due, reading: id)
+
+            #expect(try await waitFor { try await fixture.events(id).contains { $0.type == "SLABreached" } })
+            let events = try await fixture.events(id)
+            let breach = try #require(events.first { $0.type == "SLABreached" })
+            let recorded = try breach.decode(SLABreached.self)
+            #expect(recorded.clockId == "customer/first-response")
+            #expect(recorded.dueAt == due)
+            let measured = try await yardstick.value
+            #expect(try await Self.onTime(breach.recordedAt, deadline: due, yardstick: yardstick),
+                    "recorded \(breach.recordedAt.timeIntervalSince(due)) s after the due instant; the yardstick took \(measured) s")
+            // Northwind's clock is its agreement's, unchanged: nothing is due on it yet.
+            #expect(events.map(\.type) == ["TicketOpened", "TicketRouted", "SLABreached"])
         }
     }
 

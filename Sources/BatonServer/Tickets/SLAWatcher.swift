@@ -18,6 +18,13 @@ import ServiceLifecycle
 /// Deadlines that passed while no batond was running are handled at start, once: the domain
 /// records each alarm at most once, and a lease can only expire once.
 ///
+/// The read model computes a ticket's deadline with the agreements and policy as of the
+/// ticket's last event. After a change to them (and at start), the watcher checks each active
+/// ticket whose last event came before the change, a page at a time between its other work,
+/// and keeps the tickets whose deadline with the agreements in force comes sooner (a shortened
+/// customer SLA) until something is recorded on them. A deadline that moved later is met by
+/// the second look described at ``Handled``.
+///
 /// Like a projection, it runs on exactly one replica (session advisory lock `sla-watcher`).
 public struct SLAWatcher: Service {
     let commands: TicketCommands
@@ -29,11 +36,14 @@ public struct SLAWatcher: Service {
     /// The longest sleep without looking again (a safety net; deadlines wake it on time).
     public var pollInterval: Duration = .seconds(5)
     public var takeoverInterval: Duration = .seconds(2)
-    /// How many due tickets one read of the read model takes; more are read page by page.
+    /// How many due tickets one read of the read model takes, and how many tickets one page of
+    /// the check after a change of the agreements takes; more are read page by page.
     /// Tickets waiting for their revisit are read again on every pass (they stay due in the
     /// read model until an event moves them): after a change that lengthens the customer SLA,
     /// those whose old deadline has passed and whose new one has not.
     public var pageSize = 200
+    /// How often the watcher looks whether the agreements or the policy have changed.
+    public var agreementCheckInterval: Duration = .seconds(1)
     private let warnings = Counter(label: "baton_sla_warnings")
     private let breaches = Counter(label: "baton_sla_breaches")
     private let leaseExpiries = Counter(label: "baton_lease_expiries")
@@ -84,13 +94,71 @@ public struct SLAWatcher: Service {
         var revisit: Date?
     }
 
+    /// The check of tickets whose deadlines the read model computed with the agreements of
+    /// before a change: a change can bring a deadline forward (a shorter customer SLA), and
+    /// the read model moves a ticket's deadline only when the ticket has an event of its own.
+    private struct Recheck {
+        /// The position of the agreement or policy event the check is for.
+        var position: Int64
+        /// The last ticket checked (by id); nil before the first page.
+        var cursor: UUID?
+        var done = false
+    }
+
     private func watch(session: PostgresConnection) async throws {
         var handled: [UUID: Handled] = [:]
+        /// Tickets whose next deadline with the agreements in force comes before the one the
+        /// read model has, with that deadline. Dropped once something is recorded on them: the
+        /// row then moves, computed with the agreements in force.
+        var early: [UUID: Date] = [:]
+        var recheck: Recheck?
+        var lastAgreementCheck: ContinuousClock.Instant?
         var lastSessionCheck = ContinuousClock.now
         while !Task.isCancelled {
             let seen = projectionsChanged.generation
+            // Looked at when woken (a change of the agreements is an event, and the projection's
+            // announcement of it wakes the watcher), at most once per interval: a wake sooner
+            // than that is followed by a look at the end of the interval.
+            var agreementCheckDue: Duration?
+            if let last = lastAgreementCheck, ContinuousClock.now - last < agreementCheckInterval {
+                agreementCheckDue = agreementCheckInterval - (ContinuousClock.now - last)
+            } else {
+                lastAgreementCheck = .now
+                let position = try await AgreementLog.lastPosition(on: session)
+                if recheck.map({ $0.position != position }) ?? true {
+                    // Every replica's cache takes up a change within its lifetime; this one
+                    // now, so that the check below uses the agreements just recorded.
+                    if recheck != nil { agreements.invalidate() }
+                    recheck = Recheck(position: position)
+                }
+            }
             let instant = now()
             var next: Date?
+            // One page of the check per pass, so that deadlines due meanwhile are not held up.
+            if var current = recheck, !current.done {
+                let page = try await queries.activeTickets(lastEventBefore: current.position, after: current.cursor, limit: pageSize)
+                for (ticketId, deadline) in page {
+                    do {
+                        if let sooner = try await soonerDeadline(ticketId, than: deadline, at: instant) { early[ticketId] = sooner }
+                    } catch {
+                        logger.error("could not check a ticket's deadline against the agreements in force", metadata: [
+                            "ticket": "\(ticketId)", "error": "\(error)",
+                        ])
+                    }
+                }
+                current.cursor = page.last?.ticketId
+                current.done = page.count < pageSize
+                recheck = current
+            }
+            for (ticketId, deadline) in early where deadline <= instant {
+                do {
+                    early[ticketId] = try await handle(ticketId, at: instant)
+                } catch {
+                    early[ticketId] = nil
+                    logger.error("could not act on a deadline", metadata: ["ticket": "\(ticketId)", "error": "\(error)"])
+                }
+            }
+            next = early.values.min()
             var stillDue: [UUID: Handled] = [:]
             // Every due ticket, page by page: tickets handled and waiting for their revisit
             // stay due in the read model, and must not hide the ones after them.
@@ -122,6 +190,8 @@ public struct SLAWatcher: Service {
             }
             handled = stillDue
             var timeout = pollInterval
+            if let agreementCheckDue { timeout = min(timeout, agreementCheckDue) }
+            if recheck?.done == false { timeout = .zero }
             if let next {
                 let seconds = next.timeIntervalSince(now())
                 timeout = min(timeout, .milliseconds(Int64(max(0, seconds) * 1000) + 1))
@@ -175,12 +245,25 @@ public struct SLAWatcher: Service {
         // What was recorded moves the ticket's row in the read model, and the watcher looks
         // again at its new deadline. Otherwise, the ticket's next deadline with the agreements
         // in force.
-        guard !acted, let now = TicketDecider.fold(events),
-            let next = now.nextDeadline(clocks: SLAClocks.compute(events: events, agreements: set, asOf: instant))
-        else { return nil }
+        guard !acted, let next = Self.nextDeadline(events, agreements: set, at: instant) else { return nil }
         // Still due (an action the domain refused, the ticket having moved on meanwhile):
         // looked at again after the poll interval, not in a loop.
         return next > instant ? next : instant.addingTimeInterval(Double(pollInterval.components.seconds))
+    }
+
+    /// The ticket's next deadline with the agreements in force, when it comes before
+    /// `readModel` (the read model's, nil for none); nil otherwise.
+    private func soonerDeadline(_ ticketId: UUID, than readModel: Date?, at instant: Date) async throws -> Date? {
+        guard let set = try await agreements.current(),
+            let next = Self.nextDeadline(try await commands.tickets.events(of: ticketId), agreements: set, at: instant),
+            next < readModel ?? .distantFuture
+        else { return nil }
+        return next
+    }
+
+    /// When the watcher must next act on the ticket of `events`, with `agreements`.
+    private static func nextDeadline(_ events: [Stamped<TicketEvent>], agreements: AgreementSet, at instant: Date) -> Date? {
+        TicketDecider.fold(events)?.nextDeadline(clocks: SLAClocks.compute(events: events, agreements: agreements, asOf: instant))
     }
 
     /// Records a breach and applies the breach clause of the clock's agreement: a move to
