@@ -73,6 +73,24 @@ struct IdempotencyKeysTests {
         }
     }
 
+    @Test("a command recorded after its key was freed binds no request again: every request with the key is refused")
+    func recordedWhileFreed() async throws {
+        try await TestDatabase.withFresh { db async throws in
+            let keys = IdempotencyKeys(client: db.client)
+            let key = UUID()
+            // Two tries with the key: the first is refused and frees it, while the second,
+            // which claimed it before, goes on and is recorded.
+            try await keys.claim(key, request: "hold until 10:00")
+            #expect(try await keys.release(key, request: "hold until 10:00"))
+            _ = try await db.eventStore.append(to: "ticket-\(UUID())", expectedVersion: .any, events: [Self.event()], commandId: key)
+            // Which request was recorded cannot be told: a corrected one and a retry alike
+            // are refused, and the key stays unbound.
+            await #expect(throws: IdempotencyKeys.Mismatch.self) { try await keys.claim(key, request: "hold until 11:00") }
+            await #expect(throws: IdempotencyKeys.Mismatch.self) { try await keys.claim(key, request: "hold until 10:00") }
+            #expect(try await db.client.query("SELECT count(*) FROM idempotency_keys WHERE command_id = \(key)")[0].decode(Int64.self, at: 0) == 0)
+        }
+    }
+
     @Test("a release waits for an append of the same command still in flight: committed, the key stays bound; rolled back, it is freed")
     func releaseWaitsForAppend() async throws {
         try await TestDatabase.withFresh { db async throws in

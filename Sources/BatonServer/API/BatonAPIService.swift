@@ -221,8 +221,8 @@ struct BatonAPIService: APIProtocol {
     ///
     /// `check` is what the request must meet at the moment it runs (a hold must end in the
     /// future). It runs after a retry's first answer is looked up: a retry is answered as the
-    /// first try was, though the moment has passed since. A request that recorded nothing
-    /// (refused, or failed before its append) frees its key for a corrected request.
+    /// first try was, though the moment has passed since. A refused request frees its key for
+    /// a corrected request (see ``releaseKey(_:request:after:)``).
     func act(
         _ number: String, key: String?, request: String? = nil, check: (Date) throws -> Void = { _ in },
         _ makeCommand: (Date, Ticket) async throws -> TicketCommand,
@@ -267,16 +267,24 @@ struct BatonAPIService: APIProtocol {
         }
     }
 
-    /// Frees an Idempotency-Key whose request failed with `error` (see
-    /// ``IdempotencyKeys/release(_:request:)``). Not after a cancellation: an append already
-    /// handed on may still be made. The request's own failure is what the client is answered:
-    /// a key that could not be freed is logged, and stays bound as before.
+    /// Frees the Idempotency-Key of a request refused with `error` (see
+    /// ``IdempotencyKeys/release(_:request:)``): by the domain (the ticket's state), or as a
+    /// client error (a 4xx, such as a check against the clock). Not after any other failure
+    /// (a database error, a ticket that kept changing): another request with the key may
+    /// still be on its way, and freeing the key makes it more likely that one succeeds with
+    /// the key freed (its command then binds no request again; see
+    /// ``IdempotencyKeys/claim(_:request:)``). The request's own failure is what the client is
+    /// answered: a key that could not be freed is logged, and stays bound as before.
     func releaseKey(_ commandId: UUID, request: String, after error: any Error) async {
-        guard !(error is CancellationError) else { return }
+        switch error {
+        case is TicketError: break
+        case let problem as APIProblem where (400..<500).contains(problem.status): break
+        default: return
+        }
         do {
             try await idempotency.release(commandId, request: request)
         } catch {
-            logger.warning("could not free the Idempotency-Key of a failed request", metadata: ["error": "\(error)"])
+            logger.warning("could not free the Idempotency-Key of a refused request", metadata: ["error": "\(error)"])
         }
     }
 

@@ -20,9 +20,13 @@ public struct IdempotencyKeys: Sendable {
     /// - Throws: ``Mismatch`` when the key came with a different request before.
     public func claim(_ commandId: UUID, request: String) async throws {
         let hash = Self.hash(request)
+        // A command that recorded events while its key was not bound (freed after a refusal
+        // while another request with the key was on its way, which then succeeded) is not
+        // bound again: no request can be matched to what it recorded, so every one is refused.
         var rows = try await client.query("""
             WITH inserted AS (
-                INSERT INTO idempotency_keys (command_id, request_hash) VALUES (\(commandId), \(hash))
+                INSERT INTO idempotency_keys (command_id, request_hash)
+                SELECT \(commandId), \(hash) WHERE NOT EXISTS (SELECT 1 FROM event_commands WHERE command_id = \(commandId))
                 ON CONFLICT (command_id) DO NOTHING RETURNING request_hash
             )
             SELECT request_hash FROM inserted
@@ -38,8 +42,8 @@ public struct IdempotencyKeys: Sendable {
         guard let stored = try rows.first?.decode(PostgresBytes.self, at: 0), stored == hash else { throw Mismatch() }
     }
 
-    /// Frees the key of a request that recorded nothing (refused, or failed before its
-    /// append), so that a corrected request may be sent with it; returns whether it was freed.
+    /// Frees the key of a refused request, which recorded nothing, so that a corrected request
+    /// may be sent with it; returns whether it was freed.
     /// A key stays bound to `request` when its command recorded anything, an append of it still
     /// in flight included (the release waits for that append to end), and when it is bound to
     /// another request.
