@@ -20,12 +20,13 @@ struct SLAWatcherTests {
         let agreements: AgreementCache
         let queries: TicketQueries
 
-        func watcher() -> SLAWatcher {
+        /// `pollInterval`: by default far longer than any test waits (`waitFor` gives up after
+        /// 60 s), so that a deadline met in time was met by the watcher's timer, never by its
+        /// safety-net poll.
+        func watcher(pollInterval: Duration = .seconds(3600)) -> SLAWatcher {
             var watcher = SLAWatcher(commands: commands, agreements: agreements, queries: queries, projectionsChanged: changed, logger: Logger(label: "test"))
             watcher.takeoverInterval = .milliseconds(200)
-            // Far longer than any test waits (`waitFor` gives up after 60 s): a deadline met in
-            // time was met by the watcher's timer, never by its safety-net poll.
-            watcher.pollInterval = .seconds(3600)
+            watcher.pollInterval = pollInterval
             return watcher
         }
 
@@ -267,24 +268,54 @@ struct SLAWatcherTests {
 
     @Test("a customer SLA shortened while a ticket waits brings its breach forward: recorded at the new due instant, though the ticket had no event since")
     func shortenedCustomerSLA() async throws {
+        try await shortenCustomerSLA(projectionLags: false)
+    }
+
+    @Test("a shortened customer SLA reaches a ticket the projection had not written yet when the watcher learnt of the change")
+    func shortenedCustomerSLAWhileProjectionLags() async throws {
+        try await shortenCustomerSLA(projectionLags: true)
+    }
+
+    /// Opens a P1 ticket, then shortens the customer SLA's P1 first response to 1 minute, due
+    /// 15 s later, and requires the breach at that instant. With `projectionLags`, the
+    /// tickets projection writes nothing (a lock on `rm_tickets` holds it) from before the
+    /// ticket is opened until the watcher has seen the change.
+    func shortenCustomerSLA(projectionLags: Bool) async throws {
         try await withWatcherFixture { fixture in
             // P1: first response 15 minutes for the customer and for Northwind. Opened so that
-            // a first response of 1 minute falls due 8 s from now.
-            let due = Date(timeIntervalSinceReferenceDate: (Date().timeIntervalSinceReferenceDate + 8).rounded(.up))
-            let id = try await fixture.openP1(at: due.addingTimeInterval(-60))
-            let watching = Task { [w = fixture.watcher()] in try await w.run() }
-            defer { watching.cancel() }
-            // The read model's deadline: the first warning of the 15 minutes, minutes away.
-            #expect(try await waitFor {
-                try await fixture.queries.deadlines(dueBy: .distantFuture, limit: 5).contains { $0.ticketId == id && $0.deadline > due.addingTimeInterval(60) }
-            })
-
-            // The policy now: a P1 first response within 1 minute, no warnings.
+            // a first response of 1 minute falls due 15 s from now: well after the change
+            // below, which the watcher takes up within a second.
+            let due = Date(timeIntervalSinceReferenceDate: (Date().timeIntervalSinceReferenceDate + 15).rounded(.up))
+            // The policy to come: a P1 first response within 1 minute, no warnings.
             var set = try AgreementsFile.load(contentsOf: exampleAgreements)
             set.agreements.removeAll { $0.id == "service-desk-ola" }
             set.customerSLA.targets[.p1] = ServiceTargets(firstResponse: .calendar(minutes: 1), resolution: .calendar(hours: 4))
             set.customerSLA.warningThresholds = []
-            _ = try await AgreementCatalog(store: fixture.db.eventStore).apply(set, actor: "admin:root", at: Date())
+            let catalog = AgreementCatalog(store: fixture.db.eventStore)
+            // While the projection lags, nothing it announces wakes the watcher: its poll does.
+            // The poll finds nothing due (the read model's deadline is minutes away), so only
+            // the check after the change can find the breach in time.
+            let watching = Task { [w = fixture.watcher(pollInterval: projectionLags ? .milliseconds(300) : .seconds(3600))] in try await w.run() }
+            defer { watching.cancel() }
+            let id: UUID
+            if projectionLags {
+                id = try await fixture.db.client.withTransaction { holding in
+                    try await holding.execute("LOCK TABLE rm_tickets IN EXCLUSIVE MODE")
+                    let id = try await fixture.openP1(at: due.addingTimeInterval(-60))
+                    _ = try await catalog.apply(set, actor: "admin:root", at: Date())
+                    // Longer than the watcher takes to look at the agreements again.
+                    try await Task.sleep(for: .seconds(2))
+                    return id
+                }
+            } else {
+                id = try await fixture.openP1(at: due.addingTimeInterval(-60))
+                // The read model's deadline: the first warning of the 15 minutes, minutes away.
+                #expect(try await waitFor {
+                    try await fixture.queries.deadlines(dueBy: .distantFuture, limit: 5).contains { $0.ticketId == id && $0.deadline > due.addingTimeInterval(60) }
+                })
+                _ = try await catalog.apply(set, actor: "admin:root", at: Date())
+            }
+            #expect(Date() < due.addingTimeInterval(-5), "the test's set-up took too long for it to measure anything")
             let yardstick = fixture.yardstick(at: due, reading: id)
 
             #expect(try await waitFor { try await fixture.events(id).contains { $0.type == "SLABreached" } })

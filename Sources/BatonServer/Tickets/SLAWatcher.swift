@@ -108,8 +108,9 @@ public struct SLAWatcher: Service {
     private func watch(session: PostgresConnection) async throws {
         var handled: [UUID: Handled] = [:]
         /// Tickets whose next deadline with the agreements in force comes before the one the
-        /// read model has, with that deadline. Dropped once something is recorded on them: the
-        /// row then moves, computed with the agreements in force.
+        /// read model has, with that deadline. Dropped once the watcher records something on
+        /// them (the row then moves, computed with the agreements in force), or they are no
+        /// longer active.
         var early: [UUID: Date] = [:]
         var recheck: Recheck?
         var lastAgreementCheck: ContinuousClock.Instant?
@@ -128,19 +129,26 @@ public struct SLAWatcher: Service {
                 if recheck.map({ $0.position != position }) ?? true {
                     // Every replica's cache takes up a change within its lifetime; this one
                     // now, so that the check below uses the agreements just recorded.
-                    if recheck != nil { agreements.invalidate() }
+                    agreements.invalidate()
                     recheck = Recheck(position: position)
                 }
             }
             let instant = now()
             var next: Date?
-            // One page of the check per pass, so that deadlines due meanwhile are not held up.
-            if var current = recheck, !current.done {
+            // One page of the check per pass, so that deadlines due meanwhile are not held up;
+            // once the tickets projection has applied the change, so that every ticket with an
+            // event before it has its row (a ticket whose row is written later is written
+            // with the agreements as of its last event, the ones before the change).
+            if var current = recheck, !current.done,
+                try await CheckpointStore(client: commands.tickets.store.client).position(of: "tickets", on: session) ?? 0 >= current.position
+            {
                 let page = try await queries.activeTickets(lastEventBefore: current.position, after: current.cursor, limit: pageSize)
                 for (ticketId, deadline) in page {
                     do {
                         if let sooner = try await soonerDeadline(ticketId, than: deadline, at: instant) { early[ticketId] = sooner }
                     } catch {
+                        // Looked at again later, as a deadline that could not be acted on.
+                        early[ticketId] = instant.addingTimeInterval(retryDelay)
                         logger.error("could not check a ticket's deadline against the agreements in force", metadata: [
                             "ticket": "\(ticketId)", "error": "\(error)",
                         ])
@@ -154,7 +162,8 @@ public struct SLAWatcher: Service {
                 do {
                     early[ticketId] = try await handle(ticketId, at: instant)
                 } catch {
-                    early[ticketId] = nil
+                    // The read model still has the later deadline: tried again after a while.
+                    early[ticketId] = instant.addingTimeInterval(retryDelay)
                     logger.error("could not act on a deadline", metadata: ["ticket": "\(ticketId)", "error": "\(error)"])
                 }
             }
@@ -191,7 +200,9 @@ public struct SLAWatcher: Service {
             handled = stillDue
             var timeout = pollInterval
             if let agreementCheckDue { timeout = min(timeout, agreementCheckDue) }
-            if recheck?.done == false { timeout = .zero }
+            // A page of the check follows at once; until the projection has applied the
+            // change, its announcement wakes the watcher.
+            if recheck?.done == false, recheck?.cursor != nil { timeout = .zero }
             if let next {
                 let seconds = next.timeIntervalSince(now())
                 timeout = min(timeout, .milliseconds(Int64(max(0, seconds) * 1000) + 1))
@@ -248,7 +259,13 @@ public struct SLAWatcher: Service {
         guard !acted, let next = Self.nextDeadline(events, agreements: set, at: instant) else { return nil }
         // Still due (an action the domain refused, the ticket having moved on meanwhile):
         // looked at again after the poll interval, not in a loop.
-        return next > instant ? next : instant.addingTimeInterval(Double(pollInterval.components.seconds))
+        return next > instant ? next : instant.addingTimeInterval(retryDelay)
+    }
+
+    /// How long after a deadline that could not be acted on the watcher tries again: the
+    /// poll interval.
+    private var retryDelay: TimeInterval {
+        Double(pollInterval.components.seconds) + Double(pollInterval.components.attoseconds) / 1e18
     }
 
     /// The ticket's next deadline with the agreements in force, when it comes before
