@@ -601,6 +601,73 @@ struct WorkAPITests {
         }
     }
 
+    @Test("a vendor's rejection retried with its Idempotency-Key after the ticket left its queues is answered as the first time, still without where it went")
+    func rejectionRetried() async throws {
+        try await withWorkAPI { client, fixture async throws in
+            let number = Self.number(try await open(client, fixture))
+            func reject(key: String?, reason: String = "not a supported printer model") async throws -> (HTTPResponse.Status, [String: Any]) {
+                try await client.execute(
+                    uri: "/v1/tickets/\(number)/reject", method: .post, headers: headers(fixture.northwind, key: key), body: try body(["reason": reason])
+                ) { response throws in (response.status, try json(response.body)) }
+            }
+            let (status, first) = try await reject(key: "reject-1")
+            #expect(status == .ok, "\(first)")
+            #expect(first["events"] as? [String] == ["TicketRejected", "TicketRouted"])
+            let head = try await fixture.db.eventStore.headPosition()
+            // The ticket is in the service desk's queue now, not Northwind's.
+            let (again, second) = try await reject(key: "reject-1")
+            #expect(again == .ok, "\(second)")
+            #expect(second["repeated"] as? Bool == true)
+            #expect(second["events"] as? [String] == ["TicketRejected", "TicketRouted"])
+            let ticket = second["ticket"] as? [String: Any]
+            #expect(ticket?["status"] as? String == "queued")
+            for field in ["vendorId", "queue", "agreementId", "agreementVersion", "leaseHolder"] { #expect(ticket?[field] == nil, "\(field)") }
+            // The same key with another reason is a reused key; without the key, or with
+            // another, the ticket is not Northwind's to see.
+            let (other, reused) = try await reject(key: "reject-1", reason: "a different reason")
+            #expect(other == .unprocessableContent)
+            #expect(reused["code"] as? String == "idempotency-key-reused")
+            for key in [nil, "reject-2"] {
+                let (unseen, problem) = try await reject(key: key)
+                #expect(unseen == .notFound, "\(key ?? "no key")")
+                #expect(problem["code"] as? String == "ticket-not-found")
+            }
+            #expect(try await fixture.db.eventStore.headPosition() == head)
+        }
+    }
+
+    @Test("a reassignment retried with its Idempotency-Key after the target queue's agreement ended is answered as the first time; another queue under the key is a 422")
+    func reassignmentRetriedAfterAgreementEnded() async throws {
+        let clock = SettableClock(Self.sunday)
+        try await withWorkAPI(now: { clock.now }) { client, fixture async throws in
+            let number = Self.number(try await open(client, fixture))
+            func reassign(to queue: String, key: String?) async throws -> (HTTPResponse.Status, [String: Any]) {
+                try await client.execute(
+                    uri: "/v1/tickets/\(number)/reassign", method: .post, headers: headers(fixture.agent, key: key),
+                    body: try body(["queue": queue, "reason": "a desktop problem, not the help desk's"])
+                ) { response throws in (response.status, try json(response.body)) }
+            }
+            let (status, first) = try await reassign(to: "northwind-desktop", key: "move-1")
+            #expect(status == .ok, "\(first)")
+            #expect((first["ticket"] as? [String: Any])?["queue"] as? String == "northwind-desktop")
+            let head = try await fixture.db.eventStore.headPosition()
+            // Northwind's agreement ends on 2028-01-01.
+            clock.advance(by: TimeInterval(3 * 366 * 86_400))
+            let (refused, problem) = try await reassign(to: "northwind-desktop", key: "move-2")
+            #expect(refused == .badRequest)
+            #expect((problem["detail"] as? String)?.hasPrefix("queue: ") == true, "\(problem)")
+            let (again, second) = try await reassign(to: "northwind-desktop", key: "move-1")
+            #expect(again == .ok, "\(second)")
+            #expect(second["repeated"] as? Bool == true)
+            #expect(second["events"] as? [String] == first["events"] as? [String])
+            #expect((second["ticket"] as? [String: Any])?["agreementId"] as? String == "northwind-helpdesk")
+            let (other, reused) = try await reassign(to: "service-desk", key: "move-1")
+            #expect(other == .unprocessableContent)
+            #expect(reused["code"] as? String == "idempotency-key-reused")
+            #expect(try await fixture.db.eventStore.headPosition() == head)
+        }
+    }
+
     @Test("a vendor's action on a ticket that leaves its queues while the action waits is a 404, as for any ticket not its own")
     func ticketLeavesWhileActing() async throws {
         try await withWorkAPI { client, fixture async throws in

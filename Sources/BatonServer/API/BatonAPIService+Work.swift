@@ -179,7 +179,7 @@ extension BatonAPIService {
         if case .json(let body) = input.body { seconds = body.leaseSeconds }
         // The renewed lease ends so many seconds from when it runs: a retry is the same request.
         let request = "renew lease for \(seconds.map { "\($0) seconds" } ?? "the agreement's lease length")"
-        return await act(input.path.number, key: input.headers.idempotencyKey, request: request) { [agreements] now, ticket in
+        return await act(input.path.number, key: input.headers.idempotencyKey, action: .lease, request: request) { [agreements] now, ticket in
             if let seconds, !(10...86_400).contains(seconds) { throw APIProblem.invalid("leaseSeconds", "seconds from 10 to 86400") }
             let length: TimeInterval
             if let seconds { length = TimeInterval(seconds) } else { length = try await agreements.leaseLength(queue: ticket.assignment?.placement.queue) }
@@ -189,7 +189,7 @@ extension BatonAPIService {
     }
 
     func releaseLease(_ input: Operations.ReleaseLease.Input) async throws -> Operations.ReleaseLease.Output {
-        await act(input.path.number, key: input.headers.idempotencyKey) { _, _ in .releaseLease }
+        await act(input.path.number, key: input.headers.idempotencyKey, action: .releaseLease) { _, _ in .releaseLease }
             .map(Operations.ReleaseLease.Output.ok, Operations.ReleaseLease.Output.default)
     }
 
@@ -198,7 +198,7 @@ extension BatonAPIService {
     func rejectTicket(_ input: Operations.RejectTicket.Input) async throws -> Operations.RejectTicket.Output {
         guard case .json(let body) = input.body else { preconditionFailure("the API document allows only JSON") }
         return await act(
-            input.path.number, key: input.headers.idempotencyKey,
+            input.path.number, key: input.headers.idempotencyKey, action: .reject,
             { _, _ in .reject(reason: try Self.reason(body.reason)) },
             then: { [agreements, queries, now] ticket in
                 // Routed again at once; routing skips the agreement that rejected it.
@@ -212,7 +212,10 @@ extension BatonAPIService {
 
     func reassignTicket(_ input: Operations.ReassignTicket.Input) async throws -> Operations.ReassignTicket.Output {
         guard case .json(let body) = input.body else { preconditionFailure("the API document allows only JSON") }
-        return await act(input.path.number, key: input.headers.idempotencyKey) { [agreements] _, _ in
+        // The queue's placement comes from the agreements in force: a retry after they changed
+        // is the same request.
+        let request = "reassign to \(String(reflecting: body.queue)) because \(String(reflecting: body.reason))"
+        return await act(input.path.number, key: input.headers.idempotencyKey, action: .reassign, request: request) { [agreements] _, _ in
             guard let principal = Authentication.principal, principal.role == .agent || principal.role == .admin else {
                 throw APIProblem.forbidden("only agents and admins reassign tickets; a vendor rejects instead")
             }

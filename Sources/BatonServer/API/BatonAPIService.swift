@@ -128,18 +128,18 @@ struct BatonAPIService: APIProtocol {
     // MARK: - Actions
 
     func acceptTicket(_ input: Operations.AcceptTicket.Input) async throws -> Operations.AcceptTicket.Output {
-        await act(input.path.number, key: input.headers.idempotencyKey) { _, _ in .accept }
+        await act(input.path.number, key: input.headers.idempotencyKey, action: .accept) { _, _ in .accept }
             .map(Operations.AcceptTicket.Output.ok, Operations.AcceptTicket.Output.default)
     }
 
     func startTicket(_ input: Operations.StartTicket.Input) async throws -> Operations.StartTicket.Output {
-        await act(input.path.number, key: input.headers.idempotencyKey) { _, _ in .startWork }
+        await act(input.path.number, key: input.headers.idempotencyKey, action: .startWork) { _, _ in .startWork }
             .map(Operations.StartTicket.Output.ok, Operations.StartTicket.Output.default)
     }
 
     func commentOnTicket(_ input: Operations.CommentOnTicket.Input) async throws -> Operations.CommentOnTicket.Output {
         guard case .json(let body) = input.body else { preconditionFailure("the API document allows only JSON") }
-        return await act(input.path.number, key: input.headers.idempotencyKey) { _, _ in
+        return await act(input.path.number, key: input.headers.idempotencyKey, action: .comment) { _, _ in
             guard !body.body.isBlank, body.body.count <= 20_000 else { throw APIProblem.invalid("body", "a comment of 1 to 20000 characters") }
             return .comment(body.body, visibility: body.visibility == .requester ? .requester : .internal)
         }
@@ -148,7 +148,7 @@ struct BatonAPIService: APIProtocol {
 
     func holdTicket(_ input: Operations.HoldTicket.Input) async throws -> Operations.HoldTicket.Output {
         guard case .json(let body) = input.body else { preconditionFailure("the API document allows only JSON") }
-        return await act(input.path.number, key: input.headers.idempotencyKey, check: { now in
+        return await act(input.path.number, key: input.headers.idempotencyKey, action: .hold, check: { now in
             if let until = body.until, until <= now { throw APIProblem.invalid("until", "an instant in the future") }
         }) { _, _ in
             guard let reason = HoldReason(rawValue: body.reason.rawValue) else { throw APIProblem.invalid("reason", "a hold reason") }
@@ -158,13 +158,13 @@ struct BatonAPIService: APIProtocol {
     }
 
     func resumeTicket(_ input: Operations.ResumeTicket.Input) async throws -> Operations.ResumeTicket.Output {
-        await act(input.path.number, key: input.headers.idempotencyKey) { _, _ in .resume }
+        await act(input.path.number, key: input.headers.idempotencyKey, action: .resume) { _, _ in .resume }
             .map(Operations.ResumeTicket.Output.ok, Operations.ResumeTicket.Output.default)
     }
 
     func resolveTicket(_ input: Operations.ResolveTicket.Input) async throws -> Operations.ResolveTicket.Output {
         guard case .json(let body) = input.body else { preconditionFailure("the API document allows only JSON") }
-        return await act(input.path.number, key: input.headers.idempotencyKey) { _, _ in
+        return await act(input.path.number, key: input.headers.idempotencyKey, action: .resolve) { _, _ in
             guard !body.code.isBlank else { throw APIProblem.invalid("code", "a resolution code such as fixed") }
             guard !body.note.isBlank else { throw APIProblem.invalid("note", "what was done, for the requester and the auditors") }
             return .resolve(code: body.code, note: body.note)
@@ -174,30 +174,30 @@ struct BatonAPIService: APIProtocol {
 
     func reopenTicket(_ input: Operations.ReopenTicket.Input) async throws -> Operations.ReopenTicket.Output {
         guard case .json(let body) = input.body else { preconditionFailure("the API document allows only JSON") }
-        return await act(input.path.number, key: input.headers.idempotencyKey) { _, _ in .reopen(reason: try Self.reason(body.reason)) }
+        return await act(input.path.number, key: input.headers.idempotencyKey, action: .reopen) { _, _ in .reopen(reason: try Self.reason(body.reason)) }
             .map(Operations.ReopenTicket.Output.ok, Operations.ReopenTicket.Output.default)
     }
 
     func closeTicket(_ input: Operations.CloseTicket.Input) async throws -> Operations.CloseTicket.Output {
-        await act(input.path.number, key: input.headers.idempotencyKey) { _, _ in .close }
+        await act(input.path.number, key: input.headers.idempotencyKey, action: .close) { _, _ in .close }
             .map(Operations.CloseTicket.Output.ok, Operations.CloseTicket.Output.default)
     }
 
     func cancelTicket(_ input: Operations.CancelTicket.Input) async throws -> Operations.CancelTicket.Output {
         guard case .json(let body) = input.body else { preconditionFailure("the API document allows only JSON") }
-        return await act(input.path.number, key: input.headers.idempotencyKey) { _, _ in .cancel(reason: try Self.reason(body.reason)) }
+        return await act(input.path.number, key: input.headers.idempotencyKey, action: .cancel) { _, _ in .cancel(reason: try Self.reason(body.reason)) }
             .map(Operations.CancelTicket.Output.ok, Operations.CancelTicket.Output.default)
     }
 
     func escalateTicket(_ input: Operations.EscalateTicket.Input) async throws -> Operations.EscalateTicket.Output {
         guard case .json(let body) = input.body else { preconditionFailure("the API document allows only JSON") }
-        return await act(input.path.number, key: input.headers.idempotencyKey) { _, _ in .escalate(reason: try Self.reason(body.reason)) }
+        return await act(input.path.number, key: input.headers.idempotencyKey, action: .escalate) { _, _ in .escalate(reason: try Self.reason(body.reason)) }
             .map(Operations.EscalateTicket.Output.ok, Operations.EscalateTicket.Output.default)
     }
 
     func changeTicketPriority(_ input: Operations.ChangeTicketPriority.Input) async throws -> Operations.ChangeTicketPriority.Output {
         guard case .json(let body) = input.body else { preconditionFailure("the API document allows only JSON") }
-        return await act(input.path.number, key: input.headers.idempotencyKey) { _, _ in
+        return await act(input.path.number, key: input.headers.idempotencyKey, action: .changePriority) { _, _ in
             guard let priority = Priority(rawValue: body.priority.rawValue) else { throw APIProblem.invalid("priority", "one of P1, P2, P3, P4, P5") }
             return .changePriority(priority, reason: body.reason)
         }
@@ -214,17 +214,25 @@ struct BatonAPIService: APIProtocol {
 
     /// Runs one action for the caller and answers with the ticket after it.
     ///
+    /// `action` is the command `makeCommand` makes: with the caller's Idempotency-Key it
+    /// names the command id, which is looked up before anything else. A retry of a command
+    /// already recorded is answered as the first time, whatever the ticket or the agreements
+    /// have become since: the ticket may have left the vendor's queues through that very
+    /// command (a rejection), or the queue it was moved to may have left the agreements in
+    /// force. The key is the caller's own, so the answer shows no more than the first did.
+    ///
     /// `request` is what an Idempotency-Key is bound to: the request as sent, when the
-    /// command holds something computed from the moment it runs (a lease renewed for so many
-    /// seconds from now), which a retry must not count as a different request. By default,
-    /// the command.
+    /// command holds something computed from the moment it runs or from the agreements in
+    /// force (a lease renewed for so many seconds from now, a move to a queue of an agreement
+    /// in force), which a retry must not count as a different request. By default, the
+    /// command.
     ///
     /// `check` is what the request must meet at the moment it runs (a hold must end in the
     /// future). It runs after a retry's first answer is looked up: a retry is answered as the
     /// first try was, though the moment has passed since. A refused request frees its key for
     /// a corrected request (see ``releaseKey(_:request:after:)``).
     func act(
-        _ number: String, key: String?, request: String? = nil, check: (Date) throws -> Void = { _ in },
+        _ number: String, key: String?, action: TicketCommand.Name, request: String? = nil, check: (Date) throws -> Void = { _ in },
         _ makeCommand: (Date, Ticket) async throws -> TicketCommand,
         then followUp: (Ticket) async throws -> (command: TicketCommand, actor: Actor)? = { _ in nil }
     ) async -> ActionAnswer {
@@ -233,10 +241,20 @@ struct BatonAPIService: APIProtocol {
             guard let actor = principal.actor, principal.role != .ingest else {
                 throw APIProblem.forbidden("a \(principal.role.rawValue) token may read tickets but not act on them")
             }
-            let (id, ticket, _) = try await visibleTicket(number, for: principal)
+            guard let id = try await tickets.ticketId(number: number) else { throw APIProblem.ticketNotFound(number) }
             let instant = now()
+            let commandId = key.map { Self.commandId(key: $0, principal: principal, ticketId: id, action: action) }
+            if let commandId, let earlier = try await commands.recordedOutcome(of: commandId, on: id) {
+                // Bound as the first try was: to the request, or to the command it makes (from
+                // the ticket as that try left it; such commands do not depend on it).
+                let boundTo: String
+                if let request { boundTo = request } else { boundTo = "\(try await makeCommand(instant, earlier.ticket))" }
+                try await idempotency.claim(commandId, request: boundTo)
+                return done(earlier, for: principal)
+            }
+            let ticket = try await visibleTicket(id, number: number, for: principal).ticket
             let command = try await makeCommand(instant, ticket)
-            let commandId = key.map { Self.commandId(key: $0, principal: principal, ticketId: id, action: command.name) }
+            assert(command.name == action, "act(action: \(action)) made a \(command.name) command")
             let boundTo = request ?? "\(command)"
             if let commandId { try await idempotency.claim(commandId, request: boundTo) }
             let outcome: TicketCommands.Outcome
@@ -255,16 +273,21 @@ struct BatonAPIService: APIProtocol {
                 if let commandId { await releaseKey(commandId, request: boundTo, after: error) }
                 throw error
             }
-            var shown = outcome.ticket
-            if !Self.isVisible(shown, to: principal) {
-                // The action took the ticket out of the vendor's queues (a rejection, routed
-                // again in the same append): where it went is not the vendor's to see.
-                shown.assignment = nil
-                shown.lease = nil
-            }
-            return .done(.init(body: .json(.init(
-                ticket: Self.document(shown), events: outcome.events.map(\.event.typeName), repeated: outcome.isDuplicate))))
+            return done(outcome, for: principal)
         }
+    }
+
+    /// The answer to an action: the ticket after it, and the events it recorded.
+    private func done(_ outcome: TicketCommands.Outcome, for principal: Principal) -> ActionAnswer {
+        var shown = outcome.ticket
+        if !Self.isVisible(shown, to: principal) {
+            // The action took the ticket out of the vendor's queues (a rejection, routed
+            // again in the same append): where it went is not the vendor's to see.
+            shown.assignment = nil
+            shown.lease = nil
+        }
+        return .done(.init(body: .json(.init(
+            ticket: Self.document(shown), events: outcome.events.map(\.event.typeName), repeated: outcome.isDuplicate))))
     }
 
     /// Frees the Idempotency-Key of a request refused with `error` (see
@@ -314,6 +337,11 @@ struct BatonAPIService: APIProtocol {
     /// Returns the ticket's id, its current state and the stored events it was folded from.
     private func visibleTicket(_ number: String, for principal: Principal) async throws -> (id: UUID, ticket: Ticket, events: [RecordedEvent]) {
         guard let id = try await tickets.ticketId(number: number) else { throw APIProblem.ticketNotFound(number) }
+        return try await visibleTicket(id, number: number, for: principal)
+    }
+
+    /// ``visibleTicket(_:for:)`` for a ticket whose id is known.
+    private func visibleTicket(_ id: UUID, number: String, for principal: Principal) async throws -> (id: UUID, ticket: Ticket, events: [RecordedEvent]) {
         let recorded = try await tickets.store.readStream(TicketStore.streamName(id))
         guard let ticket = TicketDecider.fold(try recorded.map(TicketStore.decode)), Self.isVisible(ticket, to: principal) else {
             throw APIProblem.ticketNotFound(number)

@@ -69,7 +69,7 @@ public struct TicketCommands: Sendable {
         require: (Ticket) throws -> Void = { _ in },
         then followUp: (Ticket) async throws -> (command: TicketCommand, actor: Actor)?
     ) async throws -> Outcome {
-        if let commandId, let earlier = try await answerAgain(commandId, ticketId: ticketId) {
+        if let commandId, let earlier = try await recordedOutcome(of: commandId, on: ticketId) {
             return earlier
         }
         let stream = TicketStore.streamName(ticketId)
@@ -99,7 +99,7 @@ public struct TicketCommands: Sendable {
                 let result = try await tickets.store.append(to: stream, expectedVersion: .exact(version), events: newEvents, commandId: commandId)
                 if result.isDuplicate, let commandId {
                     // The same command raced itself and the other attempt won: answer as it did.
-                    guard let earlier = try await answerAgain(commandId, ticketId: ticketId) else {
+                    guard let earlier = try await recordedOutcome(of: commandId, on: ticketId) else {
                         throw CommandIdReused(commandId: commandId)
                     }
                     return earlier
@@ -116,8 +116,9 @@ public struct TicketCommands: Sendable {
         }
     }
 
-    /// The first answer to a command id already executed on this ticket, if any.
-    private func answerAgain(_ commandId: UUID, ticketId: UUID) async throws -> Outcome? {
+    /// The first answer to a command id already executed on this ticket, if any: its events,
+    /// and the ticket as they left it.
+    public func recordedOutcome(of commandId: UUID, on ticketId: UUID) async throws -> Outcome? {
         let earlier = try await tickets.store.events(ofCommand: commandId)
         guard let last = earlier.last, last.stream == TicketStore.streamName(ticketId) else { return nil }
         let history = try await tickets.store.readStream(last.stream).filter { $0.streamVersion <= last.streamVersion }
