@@ -20,13 +20,15 @@ extension BatonAPIService {
             let details = try Self.details(body, for: principal)
             let commandId = input.headers.idempotencyKey.map { Self.commandId(key: $0, principal: principal, scope: "open") }
             let priority = body.priority.flatMap { Priority(rawValue: $0.rawValue) }
-            let request = "\(details)|\(String(describing: priority))"
-            if let commandId { try await idempotency.claim(commandId, request: request) }
+            // Only a keyed request is bound to its text. The text is rendered by reflection, as
+            // for every key bound so far, at some 40 µs a ticket: not done when there is no key.
+            let request = commandId.map { _ in "\(details)|\(String(describing: priority))" }
+            if let commandId, let request { try await idempotency.claim(commandId, request: request) }
             let opened: TicketOpener.Opened
             do {
                 opened = try await opener.open(details, priority: priority, by: actor, at: now(), commandId: commandId)
             } catch {
-                if let commandId { await releaseKey(commandId, request: request, after: error) }
+                if let commandId, let request { await releaseKey(commandId, request: request, after: error) }
                 throw error
             }
             let document = Components.Schemas.OpenedTicket(
