@@ -177,6 +177,7 @@ let package = Package(
             dependencies: [
                 "BatonProjections", "BatonServer", "TestSupport", "BatonAgreementFiles", "BatonDomain", "BatonImport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
         ),
         .testTarget(

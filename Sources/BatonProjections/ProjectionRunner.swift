@@ -110,11 +110,12 @@ public struct ProjectionRunner: Service {
                 // WAL flush included, behind one lock: notifying inside the batch put every
                 // batch's flush in line with every append's. Waiters also poll, so a lost
                 // announcement only delays them; a broken session shows at the next read.
+                // BEGIN, the notification and COMMIT go in one round trip.
                 do {
                     let payload = "\(projection.name):\(last.position)"
                     _ = try await session.withSession { session in
-                        try session.withTransaction(waitForDisk: false) {
-                            try $0.execute("SELECT pg_notify(\(Self.notificationChannel), \(payload))")
+                        try session.withTransaction(waitForDisk: false) { session in
+                            try session.committing { try session.execute("SELECT pg_notify(\(Self.notificationChannel), \(payload))") }
                         }
                     }
                 } catch let error where !(error is CancellationError) {
@@ -139,7 +140,9 @@ public struct ProjectionRunner: Service {
                         }
                     }
                 }
-                let head = try await store.headPosition(on: session)
+                // A batch short of the limit ended at the head as it was read: no lag then, and
+                // no round trip to ask for the head after each batch.
+                let head = batch.count == batchSize ? try await store.headPosition(on: session) : last.position
                 lag.record(Double(head - last.position))
                 lagSeconds.record(max(0, Date().timeIntervalSince(last.recordedAt)))
                 if batch.count == batchSize { continue }

@@ -2,6 +2,8 @@ import BatonProjections
 import EventStore
 import Foundation
 import Logging
+import Metrics
+import MetricsTestKit
 import Postgres
 import Synchronization
 import TestSupport
@@ -66,6 +68,25 @@ struct ProjectionRunnerTests {
         runner.pollInterval = .milliseconds(100)
         runner.takeoverInterval = .milliseconds(200)
         return runner
+    }
+
+    @Test("the lag gauge gives the events left after each batch, down to 0 once caught up, and stays at 0 while idle")
+    func lagGauge() async throws {
+        try await TestDatabase.withFresh { db async throws in
+            try await RecordingProjection.createTable(db.client)
+            try await appendEvents(db.eventStore, count: 30)
+            let metrics = TestMetrics()
+            let r = withMetricsFactory(metrics) { runner(RecordingProjection(runner: "a"), db.eventStore) }
+            let task = Task { try await r.run() }
+            defer { task.cancel() }
+            #expect(try await waitFor { try await applied(db.client).count == 30 })
+            // Idle polls (every 100 ms) record 0 too: wait for one after the last batch.
+            let lag = try metrics.expectGauge("baton_projection_lag_events", [("projection", "recording")])
+            #expect(try await waitFor { lag.values.count > 5 })
+            // Batches of 7: four full ones (each asks for the head), then one of 2 that ends at it.
+            #expect(Array(lag.values.prefix(5)) == [23, 16, 9, 2, 0])
+            #expect(lag.values.dropFirst(5).allSatisfy { $0 == 0 }, "\(lag.values)")
+        }
     }
 
     @Test("a batch that fails after writing is rolled back with its checkpoint: no event is applied twice or skipped")
