@@ -142,10 +142,11 @@ public struct ProjectionRunner: Service {
                 }
                 // A batch short of the limit ended at the head as it was read: no lag then, and
                 // no round trip to ask for the head after each batch.
-                let head = batch.count == batchSize ? try await store.headPosition(on: session) : last.position
+                let full = batch.count == batchSize
+                let head = full ? try await store.headPosition(on: session) : last.position
                 lag.record(Double(head - last.position))
                 lagSeconds.record(max(0, Date().timeIntervalSince(last.recordedAt)))
-                if batch.count == batchSize { continue }
+                if full { continue }
             } else {
                 lag.record(0)
                 lagSeconds.record(0)

@@ -20,8 +20,7 @@ extension BatonAPIService {
             let details = try Self.details(body, for: principal)
             let commandId = input.headers.idempotencyKey.map { Self.commandId(key: $0, principal: principal, scope: "open") }
             let priority = body.priority.flatMap { Priority(rawValue: $0.rawValue) }
-            // Only a keyed request is bound to its text. The text is rendered by reflection, as
-            // for every key bound so far, at some 40 µs a ticket: not done when there is no key.
+            // Rendered by reflection (some 40 µs), as for every key bound so far: only for a key to bind.
             let request = commandId.map { _ in "\(details)|\(String(describing: priority))" }
             if let commandId, let request { try await idempotency.claim(commandId, request: request) }
             let opened: TicketOpener.Opened

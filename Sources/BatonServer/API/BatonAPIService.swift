@@ -255,8 +255,9 @@ struct BatonAPIService: APIProtocol {
             let ticket = try await visibleTicket(id, number: number, for: principal).ticket
             let command = try await makeCommand(instant, ticket)
             assert(command.name == action, "act(action: \(action)) made a \(command.name) command")
-            let boundTo = request ?? "\(command)"
-            if let commandId { try await idempotency.claim(commandId, request: boundTo) }
+            // Rendered by reflection when there is no `request`: only for a key to bind.
+            let boundTo = commandId.map { _ in request ?? "\(command)" }
+            if let commandId, let boundTo { try await idempotency.claim(commandId, request: boundTo) }
             let outcome: TicketCommands.Outcome
             do {
                 // Checked again on the state each attempt decides on: a ticket that left the
@@ -270,7 +271,7 @@ struct BatonAPIService: APIProtocol {
                     },
                     then: followUp)
             } catch {
-                if let commandId { await releaseKey(commandId, request: boundTo, after: error) }
+                if let commandId, let boundTo { await releaseKey(commandId, request: boundTo, after: error) }
                 throw error
             }
             return done(outcome, for: principal)
