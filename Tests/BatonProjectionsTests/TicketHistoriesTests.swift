@@ -1,6 +1,7 @@
 import BatonDomain
 import BatonProjections
 import Foundation
+import Synchronization
 import TestSupport
 import Testing
 
@@ -29,6 +30,34 @@ struct TicketHistoriesTests {
         // The oldest of those never read are gone; the newest are held.
         #expect(histories.entry("ticket-0") == nil)
         #expect(histories.entry("ticket-999") != nil)
+    }
+
+    @Test("a generation dropped to make room, by a store or by a read, goes whole to the reclaimer, not freed by the caller")
+    func droppedGenerationsAreReclaimed() {
+        let reclaimed = Mutex<[[String]]>([])
+        // Half the budget, one generation, is ten entries of 10 bytes.
+        let histories = TicketHistories(budget: 200) { dropped in
+            let streams = dropped.keys.sorted()
+            reclaimed.withLock { $0.append(streams) }
+        }
+        let names = (0..<30).map { "ticket-\($0)" }
+        // The eleventh makes the first ten the older generation; the twenty-first drops them.
+        for name in names[0..<20] { histories.store(Self.entry(version: 1), for: name) }
+        #expect(reclaimed.withLock { $0 }.isEmpty)
+        histories.store(Self.entry(version: 1), for: names[20])
+        #expect(reclaimed.withLock { $0 } == [names[0..<10].sorted()])
+        #expect(histories.entry(names[0]) == nil)
+        #expect(histories.count == 11)
+
+        // A read moves an older entry to the newer generation: the one that does not fit there
+        // drops the rest of the older one.
+        for name in names[21..<29] { histories.store(Self.entry(version: 1), for: name) }
+        #expect(histories.entry(names[10]) != nil)
+        #expect(reclaimed.withLock { $0.count } == 1)
+        #expect(histories.entry(names[11]) != nil)
+        #expect(reclaimed.withLock { $0 } == [names[0..<10].sorted(), names[12..<20].sorted()])
+        #expect(histories.count == 11)
+        #expect(histories.bytes == 110)
     }
 
     @Test("tickets stored again as they go on are counted at their new size, and the budget still holds")
