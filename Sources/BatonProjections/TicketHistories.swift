@@ -151,13 +151,13 @@ public final class TicketHistories: Sendable {
     /// batch) and every lease request waiting on it. Handing it over takes microseconds.
     static func freeElsewhere(_ dropped: consuming [String: Entry]) {
         // Moved into the box, so that the last reference is released on the queue's thread.
-        let box = Dropped(dropped)
+        let box = Dropped(consume dropped)
         reclaimer.async { box.entries.withLock { $0 = [:] } }
     }
 
     private final class Dropped: Sendable {
         let entries: Mutex<[String: Entry]>
-        init(_ entries: consuming [String: Entry]) { self.entries = Mutex(entries) }
+        init(_ entries: consuming [String: Entry]) { self.entries = Mutex(consume entries) }
     }
 
     private static let reclaimer = DispatchQueue(label: "baton.ticket-histories.reclaim", qos: .utility)
