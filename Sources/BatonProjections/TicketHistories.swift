@@ -149,7 +149,7 @@ public final class TicketHistories: Sendable {
     /// benchmark. Freed where it was dropped, that stalled whatever stored or read the entry
     /// that turned the generations over (a lease grant holding its row locks, or a projection
     /// batch) and every lease request waiting on it. Handing it over takes microseconds.
-    static func freeElsewhere(_ dropped: consuming [String: Entry]) {
+    private static func freeElsewhere(_ dropped: consuming [String: Entry]) {
         // Moved into the box, so that the last reference is released on the queue's thread.
         let box = Dropped(consume dropped)
         reclaimer.async { box.entries.withLock { $0 = [:] } }

@@ -82,7 +82,6 @@ func seconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
 }
 
-/// The median of `runs` timings of `body`, in milliseconds.
 /// Vacuums and analyses every table, as after any bulk load, so that autovacuum does not take
 /// the load up in the middle of a later measurement; returns the seconds it took.
 func vacuumAfterBulkLoad(_ admin: PostgresClient) async throws -> Double {
@@ -91,6 +90,7 @@ func vacuumAfterBulkLoad(_ admin: PostgresClient) async throws -> Double {
     return seconds(ContinuousClock.now - start)
 }
 
+/// The median of `runs` timings of `body`, in milliseconds.
 func medianMilliseconds(runs: Int, _ body: () async throws -> Void) async throws -> Double {
     var timings: [Double] = []
     for _ in 0..<runs {
