@@ -363,8 +363,11 @@ struct SLAWatcherTests {
             var quiet: [UUID] = []
             for _ in 0..<6 { quiet.append(try await fixture.openP1(at: now)) }
             let leased = try await fixture.openP1(at: now)
-            // On a whole second, which the log and the read model keep exactly.
-            let expiresAt = Date(timeIntervalSinceReferenceDate: (Date().timeIntervalSinceReferenceDate + 4).rounded(.up))
+            // On a whole second, which the log and the read model keep exactly; far enough ahead
+            // that the watcher's first pass over the seven tickets, a few round trips each, ends
+            // before it. With the whole suite on two cores, 4 s was once not enough: the expiry
+            // was then decided 4 s late, which says nothing about its timer.
+            let expiresAt = Date(timeIntervalSinceReferenceDate: (Date().timeIntervalSinceReferenceDate + 8).rounded(.up))
             _ = try await fixture.commands.execute(.lease(until: expiresAt), on: leased, by: Actor(rawValue: "vendor:northwind")!, at: Date())
             #expect(try await waitFor {
                 try await fixture.queries.deadlines(dueBy: .distantFuture, limit: 20).contains { $0.ticketId == leased && $0.deadline == expiresAt }
