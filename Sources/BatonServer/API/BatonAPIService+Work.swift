@@ -20,15 +20,8 @@ extension BatonAPIService {
             let details = try Self.details(body, for: principal)
             let commandId = input.headers.idempotencyKey.map { Self.commandId(key: $0, principal: principal, scope: "open") }
             let priority = body.priority.flatMap { Priority(rawValue: $0.rawValue) }
-            // Rendered by reflection (some 40 µs), as for every key bound so far: only for a key to bind.
-            let request = commandId.map { _ in "\(details)|\(String(describing: priority))" }
-            if let commandId, let request { try await idempotency.claim(commandId, request: request) }
-            let opened: TicketOpener.Opened
-            do {
-                opened = try await opener.open(details, priority: priority, by: actor, at: now(), commandId: commandId)
-            } catch {
-                if let commandId, let request { await releaseKey(commandId, request: request, after: error) }
-                throw error
+            let opened = try await bindingKey(commandId, to: "\(details)|\(String(describing: priority))") {
+                try await opener.open(details, priority: priority, by: actor, at: now(), commandId: commandId)
             }
             let document = Components.Schemas.OpenedTicket(
                 ticket: Self.document(opened.ticket),
